@@ -1,0 +1,56 @@
+"""``vidpipe jobs``: job records, newest first."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from vidpipe.cli import render
+from vidpipe.cli.context import target
+from vidpipe.cli.durations import since_cutoff
+from vidpipe.cli.jobs_store import JobStore, Record, parse_status
+from vidpipe.cli.target import Target
+
+COLUMNS = ("job_id", "status", "object_uri", "attempts", "updated_at", "detail")
+
+
+def detail(record: Record) -> str:
+    """One short line on the outcome: the error of a failure, the reason of a rejection, the verdict."""
+    if record.get("status") == "FAILED":
+        return str(record.get("error") or "")
+    if record.get("status") == "REJECTED":
+        return str(record.get("reason") or (record.get("summary") or {}).get("reason") or "")
+    summary = record.get("summary") or {}
+    if summary.get("duration_seconds") is not None:
+        return f"{summary['duration_seconds']:.1f}s video"
+    return ""
+
+
+def list_jobs(store: JobStore, status: str | None, since: str | None, limit: int | None) -> list[Record]:
+    """The job records matching the filters, newest ``updated_at`` first."""
+    return store.list(parse_status(status), since_cutoff(since), limit)
+
+
+def job_store(tgt: Target) -> JobStore:
+    """The job table of the target's stack."""
+    return JobStore(tgt.client("dynamodb"), tgt.resources.job_table)
+
+
+def command(
+    ctx: typer.Context,
+    status: Annotated[
+        str | None, typer.Option(help="RECEIVED, RUNNING, SUCCEEDED, REJECTED or FAILED.")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Only jobs updated in this window: 30m, 2h, 7d.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many jobs.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
+) -> None:
+    """List job records, most recently updated first."""
+    since_cutoff(since)  # a bad duration fails before any AWS call
+    records = list_jobs(job_store(target(ctx)), status, since, limit)
+    if as_json:
+        render.print_json(records)
+        return
+    rows: list[dict[str, Any]] = [{**r, "detail": detail(r)} for r in records]
+    render.table(rows, COLUMNS, empty="no jobs")

@@ -1,0 +1,82 @@
+"""The ``vidpipe`` console script: the Typer app, the global target options and the command registry.
+
+Adding a command or a command group is one line in the registry at the bottom of this file:
+``app.command("name")(module.command)`` for a command, ``app.add_typer(module.app, name="name")`` for a
+group. Commands read the :class:`~vidpipe.cli.target.Target` with :func:`vidpipe.cli.context.target`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from vidpipe.cli import jobs
+from vidpipe.cli.errors import translate
+from vidpipe.cli.target import Target, TargetOptions, resolve_options
+
+
+class _VidpipeGroup(TyperGroup):
+    """Turns expected failures anywhere below the root into one line on stderr and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            target = ctx.obj if isinstance(ctx.obj, Target) else None
+            error = translate(exc, target.endpoint_url if target else None)
+            if error is None:
+                raise  # a bug: keep the traceback
+            from vidpipe.cli.render import err_console
+
+            err_console.print(f"[bold red]Error:[/] {error}", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(error.exit_code) from None
+
+
+app = typer.Typer(
+    name="vidpipe",
+    cls=_VidpipeGroup,
+    help="Operate vidpipe: upload videos, follow jobs and executions, read results, replay failures.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals can hold credentials
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    stack: Annotated[
+        str | None, typer.Option(help="Stack name (env VIDPIPE_STACK, config file, default Vidpipe).")
+    ] = None,
+    profile: Annotated[str | None, typer.Option(help="AWS profile.", envvar="AWS_PROFILE")] = None,
+    region: Annotated[str | None, typer.Option(help="AWS region.", envvar="AWS_REGION")] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            help="Endpoint of the local runtime (http://127.0.0.1:4566; env AWS_ENDPOINT_URL).",
+        ),
+    ] = None,
+) -> None:
+    """Target options shared by every command (AWS CLI conventions)."""
+    ctx.obj = Target(resolve_options(TargetOptions(stack, profile, region, endpoint_url)))
+
+
+def run() -> None:  # pragma: no cover - `python -m vidpipe.cli.main`
+    app(prog_name="vidpipe")
+    sys.exit(0)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Command registry: one line per command or group.
+# --------------------------------------------------------------------------------------------------------
+app.command("jobs")(jobs.command)
+
+if __name__ == "__main__":  # pragma: no cover
+    run()
