@@ -23,7 +23,7 @@ def job_id_for(bucket: str, key: str, version: str | None, etag: str | None) -> 
     for single-part uploads) stands in. The id is a hex digest so that it is safe in S3 keys, environment
     variables, execution names and DynamoDB attribute names.
     """
-    revision = f"v:{version}" if version else f"e:{(etag or '').strip('"')}"
+    revision = f"v:{version}" if version else "e:" + (etag or "").strip('"')
     digest = hashlib.sha256("\x00".join((bucket, key, revision)).encode("utf-8")).hexdigest()
     return digest[:JOB_ID_LENGTH]
 

@@ -1,0 +1,57 @@
+"""Errors the handlers raise on purpose.
+
+Step Functions surfaces a Lambda function error with the exception's class name as the error name, so these
+class names are exactly the names the ASL's Retry and Catch match on. ``tests/`` checks that the two agree
+both ways: every custom error name in the ASL is a class here, and every class here is handled in the ASL
+or documented as deliberately unhandled (it fails the execution).
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+# AWS error codes that mean "try again later" (S3, DynamoDB, STS...).
+THROTTLING_CODES = frozenset(
+    {
+        "500",
+        "503",
+        "InternalError",
+        "InternalServerError",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "SlowDown",
+        "ThrottlingException",
+    }
+)
+
+
+def error_code(error: ClientError) -> str:
+    """The AWS error code of a botocore ClientError."""
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def is_transient(error: ClientError) -> bool:
+    """True for throttling and server-side errors, which are worth a retry."""
+    return error_code(error) in THROTTLING_CODES
+
+
+class VidpipeTaskError(Exception):
+    """Base of the errors raised on purpose by the handlers."""
+
+
+class TransientError(VidpipeTaskError):
+    """A dependency was throttled or unavailable; the state's Retry tries again with backoff."""
+
+
+class ResultsMissing(VidpipeTaskError):
+    """The worker exited 0 but its results document is not in the results store (unhandled: fails the execution)."""
+
+
+class InvalidResults(VidpipeTaskError):
+    """The results document does not satisfy its JSON Schema (unhandled: fails the execution)."""
+
+
+# Custom error names the ASL handles (Retry); the others fail the execution on purpose.
+RETRIED_BY_ASL = (TransientError,)
+UNHANDLED_ON_PURPOSE = (ResultsMissing, InvalidResults)

@@ -1,0 +1,123 @@
+"""Prepare: the first state. Turns the pipe's batch into jobs and records what will not be analysed.
+
+Permanent problems (malformed event, not a video, missing object, too large) are recorded as REJECTED jobs
+here, with a reason, and never retried; ``s3:TestEvent`` is ignored. Throttling of S3 or DynamoDB raises
+:class:`~tasks.errors.TransientError`, which the state's Retry handles.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
+
+from tasks.batch import Batch, Skipped, malformed_job_id, parse_batch
+from tasks.errors import TransientError, error_code, is_transient
+from tasks.job_table import JobTable
+from vidpipe.contract.names import JobStatus, TaskEnv
+from vidpipe.contract.timestamps import utc_now
+
+logger = Logger(service="vidpipe-prepare")
+
+_MISSING_CODES = {"404", "NoSuchKey", "NoSuchVersion", "NotFound"}
+
+
+def check_object(s3: Any, job: dict[str, Any], max_bytes: int) -> str | None:
+    """Check that the object version exists and is small enough; returns a rejection reason or None.
+
+    The object's real size (HEAD) replaces the event's.
+
+    Raises:
+        TransientError: S3 was throttled or unavailable.
+    """
+    params = {"Bucket": job["bucket"], "Key": job["key"]}
+    if job["version"]:
+        params["VersionId"] = job["version"]
+    try:
+        head = s3.head_object(**params)
+    except ClientError as error:
+        if error_code(error) in _MISSING_CODES:
+            return f"object missing: {job['object_uri']} (version {job['version'] or '-'}) no longer exists"
+        if is_transient(error):
+            raise TransientError(f"S3 HEAD {job['object_uri']}: {error_code(error)}") from error
+        raise
+    job["size"] = int(head["ContentLength"])
+    if job["size"] > max_bytes:
+        return f"too large: {job['size']} bytes, the limit is {max_bytes} bytes"
+    if job["size"] == 0:
+        return "empty object: 0 bytes"
+    return None
+
+
+def rejection_record(skipped: Skipped, execution_arn: str, now: str) -> dict[str, Any]:
+    """The REJECTED job record of a skipped record (a synthetic identity when the message named no object)."""
+    job = skipped.job or {
+        "job_id": malformed_job_id(skipped.message_id, skipped.reason),
+        "bucket": "unknown",
+        "key": f"sqs-message/{skipped.message_id}",
+        "object_uri": f"s3://unknown/sqs-message/{skipped.message_id}",
+    }
+    record = {
+        k: job[k] for k in ("job_id", "bucket", "key", "object_uri", "version", "etag", "size") if k in job
+    }
+    if record.get("size", 0) < 0:
+        del record["size"]
+    return {
+        **record,
+        "status": JobStatus.REJECTED.value,
+        "reason": skipped.reason,
+        "execution_arn": execution_arn,
+        "execution_arns": [execution_arn],
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+        "finished_at": now,
+    }
+
+
+def prepare(
+    event: dict[str, Any], s3: Any, table: JobTable, results_bucket: str, max_bytes: int
+) -> dict[str, Any]:
+    """Parse the batch, check each object, record rejections; returns ``{"jobs": [...], "skipped": [...]}``."""
+    execution_arn = str(event.get("execution_arn", ""))
+    parsed = parse_batch(event.get("records"), results_bucket)
+    checked = Batch(skipped=list(parsed.skipped))
+    for job in parsed.jobs:
+        reason = check_object(s3, job, max_bytes)
+        if reason is None:
+            checked.jobs.append(job)
+        else:
+            checked.skipped.append(Skipped(job["object_uri"], "rejected", reason, job))
+    now = utc_now()
+    for skipped in checked.skipped:
+        if skipped.outcome == "rejected":
+            written = table.record_rejection(rejection_record(skipped, execution_arn, now))
+            logger.info(
+                "rejected",
+                extra={"message_id": skipped.message_id, "reason": skipped.reason, "recorded": written},
+            )
+        else:
+            logger.info("ignored", extra={"message_id": skipped.message_id, "reason": skipped.reason})
+    logger.info(
+        "prepared", extra={"jobs": [j["job_id"] for j in checked.jobs], "skipped": len(checked.skipped)}
+    )
+    return checked.as_output()
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Lambda entry point."""
+    try:
+        return prepare(
+            event,
+            s3=boto3.client("s3"),
+            table=JobTable(boto3.client("dynamodb"), os.environ[TaskEnv.TABLE]),
+            results_bucket=os.environ[TaskEnv.RESULTS_BUCKET],
+            max_bytes=int(os.environ[TaskEnv.MAX_BYTES]),
+        )
+    except ClientError as error:
+        if is_transient(error):
+            raise TransientError(str(error)) from error
+        raise
