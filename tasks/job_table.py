@@ -24,6 +24,8 @@ else:  # the stubs are optional
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 _IN_FLIGHT = (JobStatus.RECEIVED, JobStatus.RUNNING)
+# Attribute-name placeholders that conditions may use (DynamoDB rejects unused ones).
+_CONDITION_NAMES = {"#status_": "status", "#exec_": "execution_arn"}
 
 
 def to_attribute_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +80,10 @@ class JobTable:
                 Key={Table.PARTITION_KEY: {"S": job_id}},
                 UpdateExpression=f"SET {sets}",
                 ConditionExpression=condition,
-                ExpressionAttributeNames={**names, "#status_": "status", "#exec_": "execution_arn"},
+                ExpressionAttributeNames={
+                    **names,
+                    **{k: v for k, v in _CONDITION_NAMES.items() if k in condition},
+                },
                 ExpressionAttributeValues=attribute_values,
             )
         except ClientError as error:

@@ -47,7 +47,8 @@ def on_status_change(event: dict[str, Any], sfn: Any, table: JobTable) -> dict[s
         records = None
     now = utc_now()
     failed, released = [], []
-    for job in parse_batch(records, results_bucket="-").jobs:
+    # Only the job ids and slot holders matter here; the results bucket is a valid placeholder.
+    for job in parse_batch(records, results_bucket="unused-here").jobs:
         values = {"error": error, "cause": cause, "finished_at": now, "updated_at": now}
         if table.record_failure(job["job_id"], execution_arn, values):
             failed.append(job["job_id"])
