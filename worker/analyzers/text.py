@@ -1,0 +1,94 @@
+"""On-screen text with RapidOCR (PP-OCR ONNX weights inside the rapidocr wheel).
+
+OCR is the most expensive model here (~200 ms per frame), so a sampled frame whose thumbnail has not
+changed since the last OCR run reuses that run's lines instead of running OCR again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from worker.analyzers.base import Analyzer, Frame, VideoMeta
+from worker.analyzers.ranges import RangeTracker
+
+
+class TextAnalyzer(Analyzer):
+    """Lines of text as time ranges (repeated lines merged).
+
+    Settings: ``min_score`` (recognition confidence to keep a line), ``det_max_side`` (detector input
+    size), ``change_threshold`` (mean abs thumbnail difference, 0-255, below which OCR is skipped).
+    """
+
+    name = "text"
+
+    def __init__(
+        self, min_score: float = 0.7, det_max_side: int = 640, change_threshold: float = 3.0
+    ) -> None:
+        self.min_score = min_score
+        self.det_max_side = det_max_side
+        self.change_threshold = change_threshold
+        self._engine: Any = None
+        self._ranges = RangeTracker()
+        self._last_thumb: np.ndarray | None = None
+        self._last_lines: dict[str, dict[str, Any]] = {}
+        self._runs = 0
+        self._skipped = 0
+        self._step = 1.0
+        self._last_time = 0.0
+
+    def start(self, meta: VideoMeta) -> None:
+        from rapidocr import RapidOCR
+
+        self._engine = RapidOCR(
+            params={
+                "Global.use_cls": False,
+                "Global.log_level": "error",
+                "Det.limit_type": "max",
+                "Det.limit_side_len": self.det_max_side,
+            }
+        )
+
+    def on_frame(self, frame: Frame) -> None:
+        assert frame.rgb is not None
+        if self._last_time:
+            self._step = frame.time - self._last_time
+        self._last_time = frame.time
+        thumb = frame.thumb.astype(np.int16)
+        unchanged = (
+            self._last_thumb is not None
+            and self._last_thumb.shape == thumb.shape
+            and float(np.abs(thumb - self._last_thumb).mean()) < self.change_threshold
+        )
+        if unchanged:
+            self._skipped += 1
+        else:
+            self._last_lines = self._read(frame.rgb)
+            self._last_thumb = thumb
+            self._runs += 1
+        self._ranges.observe(frame.time, self._last_lines)
+
+    def _read(self, rgb: np.ndarray) -> dict[str, dict[str, Any]]:
+        result = self._engine(rgb)
+        lines: dict[str, dict[str, Any]] = {}
+        for text, score, box in zip(result.txts or (), result.scores or (), _boxes(result), strict=True):
+            text = " ".join(text.split())
+            if text and score >= self.min_score and text not in lines:
+                lines[text] = {"score": round(float(score), 3), "box": box}
+        return lines
+
+    def finish(self) -> dict[str, Any]:
+        ranges = self._ranges.finish(self._last_time + self._step)
+        lines = [{"text": r.pop("key"), **r} for r in ranges]
+        return {"lines": lines, "ocr_runs": self._runs, "ocr_skipped": self._skipped}
+
+
+def _boxes(result: Any) -> list[list[int]]:
+    """Axis-aligned [x1, y1, x2, y2] of each detected quadrilateral."""
+    if result.boxes is None:
+        return []
+    return [
+        [int(b[:, 0].min()), int(b[:, 1].min()), int(b[:, 0].max()), int(b[:, 1].max())]
+        for b in np.asarray(result.boxes)
+    ]

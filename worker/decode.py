@@ -1,0 +1,163 @@
+"""One straight decoding pass with PyAV: every frame as a tiny thumbnail, sampled frames in full RGB,
+audio resampled to 16 kHz mono. A generator, so nothing is held beyond the frame in hand.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from worker.analyzers.base import AUDIO_RATE, AudioChunk, Frame, VideoMeta
+from worker.errors import Rejected, RejectionCode, Terminated
+
+THUMB_SIZE = (64, 36)
+MAX_DECODE_ERRORS = 50  # damaged packets tolerated before the file is called corrupt
+
+
+def open_container(path: Path) -> Any:
+    """Open ``path`` with PyAV.
+
+    Raises:
+        Rejected: ``empty`` or ``not_a_video`` when FFmpeg cannot read it as media.
+    """
+    import av
+
+    if path.stat().st_size == 0:
+        raise Rejected(RejectionCode.EMPTY, "the file is empty (0 bytes)")
+    try:
+        return av.open(str(path), metadata_errors="ignore")
+    except av.FFmpegError as exc:
+        raise Rejected(RejectionCode.NOT_A_VIDEO, f"not a readable media file: {exc}") from exc
+
+
+def probe(container: Any, size_bytes: int, max_duration: float | None) -> VideoMeta:
+    """What the container declares about its first video stream and its audio.
+
+    Raises:
+        Rejected: ``no_video_stream``, ``unsupported_codec`` or ``too_long``.
+    """
+    if not container.streams.video:
+        kinds = sorted({s.type for s in container.streams}) or ["no streams"]
+        raise Rejected(RejectionCode.NO_VIDEO_STREAM, f"no video stream (found: {', '.join(kinds)})")
+    video = container.streams.video[0]
+    ctx = video.codec_context
+    if ctx is None or not ctx.width or not ctx.height:
+        name = getattr(ctx, "name", None) or "unknown"
+        raise Rejected(RejectionCode.UNSUPPORTED_CODEC, f"cannot decode the video codec ({name})")
+    audio = container.streams.audio[0] if container.streams.audio else None
+    duration = _duration(container, video)
+    if max_duration is not None and duration is not None and duration > max_duration:
+        raise Rejected(
+            RejectionCode.TOO_LONG, f"the video lasts {duration:.1f} s, over the {max_duration:g} s limit"
+        )
+    rate = video.average_rate or video.guessed_rate
+    return VideoMeta(
+        container=container.format.name,
+        codec=ctx.name,
+        width=ctx.width,
+        height=ctx.height,
+        fps=round(float(rate), 3) if rate else None,
+        duration=duration,
+        has_audio=audio is not None,
+        audio_codec=audio.codec_context.name if audio is not None else None,
+        size_bytes=size_bytes,
+    )
+
+
+def _duration(container: Any, video: Any) -> float | None:
+    if video.duration is not None and video.time_base is not None:
+        return round(float(video.duration * video.time_base), 3)
+    if container.duration is not None:
+        return round(container.duration / 1_000_000, 3)
+    return None
+
+
+def iter_media(
+    container: Any,
+    meta: VideoMeta,
+    sample_fps: float,
+    stop: threading.Event,
+    max_duration: float | None = None,
+) -> Iterator[Frame | AudioChunk]:
+    """Frames and audio chunks in stream order.
+
+    Raises:
+        Terminated: ``stop`` was set (checked at every packet).
+        Rejected: ``corrupt`` (nothing decodable, or too many damaged packets), ``too_long``.
+    """
+    import av
+
+    video = container.streams.video[0]
+    video.thread_type = "AUTO"
+    streams = [video]
+    resampler = None
+    if container.streams.audio:
+        streams.append(container.streams.audio[0])
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
+    step = 1.0 / sample_fps
+    next_sample = 0.0
+    index = 0
+    errors = 0
+    audio_origin: float | None = None
+    audio_samples = 0
+    try:
+        for packet in container.demux(streams):
+            if stop.is_set():
+                raise Terminated()
+            try:
+                decoded = packet.decode()
+            except av.FFmpegError:
+                errors += 1
+                if errors > MAX_DECODE_ERRORS:
+                    raise Rejected(
+                        RejectionCode.CORRUPT, f"over {MAX_DECODE_ERRORS} damaged packets"
+                    ) from None
+                continue
+            for item in decoded:
+                if isinstance(item, av.VideoFrame):
+                    time = _frame_time(item, index, meta)
+                    if max_duration is not None and time > max_duration:
+                        raise Rejected(
+                            RejectionCode.TOO_LONG, f"the video runs past the {max_duration:g} s limit"
+                        )
+                    sampled = time + 1e-6 >= next_sample
+                    if sampled:
+                        next_sample = max(next_sample + step, time + step / 2)
+                    yield _frame(item, index, time, sampled)
+                    index += 1
+                elif resampler is not None:
+                    for out in resampler.resample(item):
+                        if audio_origin is None:
+                            audio_origin = float(item.time or 0.0)
+                        samples = out.to_ndarray().reshape(-1)
+                        yield AudioChunk(audio_origin + audio_samples / AUDIO_RATE, samples)
+                        audio_samples += samples.size
+    except av.FFmpegError as exc:
+        if index == 0:
+            raise Rejected(RejectionCode.CORRUPT, f"the file is damaged: {exc}") from exc
+        # A damaged tail (truncated upload): keep what was decoded; metadata reports the frames seen.
+    if index == 0:
+        raise Rejected(RejectionCode.CORRUPT, "no decodable video frame")
+
+
+def _frame_time(frame: Any, index: int, meta: VideoMeta) -> float:
+    if frame.time is not None:
+        return float(frame.time)
+    return index / meta.fps if meta.fps else float(index)
+
+
+def _frame(frame: Any, index: int, time: float, sampled: bool) -> Frame:
+    """The frame in display orientation: phone videos store upright pictures rotated, with a display
+    matrix (``frame.rotation``, degrees counter-clockwise) saying how to turn them back."""
+    rotation = round((frame.rotation or 0) / 90.0) * 90 % 360
+    turns = rotation // 90
+    thumb = frame.reformat(width=THUMB_SIZE[0], height=THUMB_SIZE[1], format="rgb24").to_ndarray()
+    rgb = frame.to_ndarray(format="rgb24") if sampled else None
+    if turns:
+        thumb = np.ascontiguousarray(np.rot90(thumb, turns))
+        rgb = np.ascontiguousarray(np.rot90(rgb, turns)) if rgb is not None else None
+    return Frame(index=index, time=time, thumb=thumb, rgb=rgb, rotation=rotation)
