@@ -10,7 +10,7 @@ from vidpipe.cli import render
 from vidpipe.cli.context import target
 from vidpipe.cli.durations import since_cutoff
 from vidpipe.cli.jobs_store import JobStore, Record, parse_status
-from vidpipe.cli.target import Target
+from vidpipe.cli.lookup import job_store
 
 COLUMNS = ("job_id", "status", "object_uri", "attempts", "updated_at", "detail")
 
@@ -30,11 +30,6 @@ def detail(record: Record) -> str:
 def list_jobs(store: JobStore, status: str | None, since: str | None, limit: int | None) -> list[Record]:
     """The job records matching the filters, newest ``updated_at`` first."""
     return store.list(parse_status(status), since_cutoff(since), limit)
-
-
-def job_store(tgt: Target) -> JobStore:
-    """The job table of the target's stack."""
-    return JobStore(tgt.client("dynamodb"), tgt.resources.job_table)
 
 
 def command(

@@ -14,7 +14,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from vidpipe.cli import jobs
+from vidpipe.cli import executions, jobs, status
 from vidpipe.cli.errors import translate
 from vidpipe.cli.target import Target, TargetOptions, resolve_options
 
@@ -77,6 +77,9 @@ def run() -> None:  # pragma: no cover - `python -m vidpipe.cli.main`
 # Command registry: one line per command or group.
 # --------------------------------------------------------------------------------------------------------
 app.command("jobs")(jobs.command)
+app.command("status")(status.command)
+app.command("executions")(executions.list_command)
+app.command("show")(executions.show_command)
 
 if __name__ == "__main__":  # pragma: no cover
     run()

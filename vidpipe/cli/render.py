@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -55,6 +55,8 @@ def print_json(data: Any) -> None:
 
 def styled(value: Any) -> str:
     """A cell, coloured when it is a status or an action."""
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     text = "-" if value is None or value == "" else str(value)
     style = STATUS_STYLES.get(text)
     escaped = text.replace("[", r"\[")

@@ -1,0 +1,98 @@
+"""``vidpipe status TARGET``: a job record, its execution's status, attempts and console URL."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from vidpipe.cli import render
+from vidpipe.cli.context import target
+from vidpipe.cli.executions import describe
+from vidpipe.cli.lookup import resolve
+from vidpipe.cli.target import Target
+
+
+def job_status(tgt: Target, record: dict[str, Any]) -> dict[str, Any]:
+    """The job record with its current execution's status and console URL."""
+    arn = record.get("execution_arn")
+    execution = describe(tgt.client("stepfunctions"), arn) if arn else {}
+    return {
+        "job": record,
+        "execution": {
+            "execution_arn": arn,
+            "status": execution.get("status"),
+            "start_date": execution.get("startDate"),
+            "stop_date": execution.get("stopDate"),
+            "redrive_count": execution.get("redriveCount", 0),
+            "console_url": tgt.console_url(arn) if arn else None,
+        },
+    }
+
+
+def status_of(tgt: Target, text: str) -> list[dict[str, Any]]:
+    """The status of every job the target names (an execution without a job yields the execution only)."""
+    resolved = resolve(tgt, text)
+    if resolved.jobs:
+        return [job_status(tgt, record) for record in resolved.jobs]
+    execution = resolved.execution or {}
+    arn = execution.get("executionArn")
+    return [
+        {
+            "job": None,
+            "execution": {
+                "execution_arn": arn,
+                "status": execution.get("status"),
+                "start_date": execution.get("startDate"),
+                "stop_date": execution.get("stopDate"),
+                "redrive_count": execution.get("redriveCount", 0),
+                "console_url": tgt.console_url(arn) if arn else None,
+                "error": execution.get("error"),
+                "cause": execution.get("cause"),
+            },
+        }
+    ]
+
+
+def _print(entry: dict[str, Any]) -> None:
+    job, execution = entry["job"] or {}, entry["execution"]
+    summary = job.get("summary") or {}
+    render.fields(
+        [
+            ("job", job.get("job_id", "(none: the execution claimed no job)")),
+            ("status", job.get("status")),
+            ("object", job.get("object_uri")),
+            ("version", job.get("version")),
+            ("attempts", job.get("attempts")),
+            ("created", job.get("created_at")),
+            ("updated", job.get("updated_at")),
+            ("verdict", summary.get("verdict")),
+            ("reason", job.get("reason") or summary.get("reason")),
+            ("error", job.get("error") or execution.get("error")),
+            ("cause", job.get("cause") or execution.get("cause")),
+            ("results", job.get("results_uri")),
+            ("execution", execution.get("execution_arn")),
+            ("execution status", execution.get("status")),
+            ("redrives", execution.get("redrive_count") or None),
+            ("executions", len(job.get("execution_arns") or []) or None),
+            ("console", execution.get("console_url")),
+        ]
+    )
+
+
+def command(
+    ctx: typer.Context,
+    job_target: Annotated[
+        str, typer.Argument(metavar="TARGET", help="Job id, s3://bucket/key, or execution.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+) -> None:
+    """Show a job: its record, its execution's status, attempts and console URL."""
+    entries = status_of(target(ctx), job_target)
+    if as_json:
+        render.print_json(entries)
+        return
+    for index, entry in enumerate(entries):
+        if index:
+            render.console.print()
+        _print(entry)
