@@ -31,7 +31,22 @@ def open_container(path: Path) -> Any:
     try:
         return av.open(str(path), metadata_errors="ignore")
     except av.FFmpegError as exc:
-        raise Rejected(RejectionCode.NOT_A_VIDEO, f"not a readable media file: {exc}") from exc
+        kind = _container_signature(path)
+        if kind:
+            raise Rejected(
+                RejectionCode.CORRUPT, f"damaged or truncated {kind} file: {exc.strerror}"
+            ) from exc
+        raise Rejected(RejectionCode.NOT_A_VIDEO, f"not a video file ({exc.strerror})") from exc
+
+
+_SIGNATURES = ((4, b"ftyp", "MP4/MOV"), (0, b"\x1a\x45\xdf\xa3", "Matroska/WebM"), (0, b"RIFF", "AVI"))
+
+
+def _container_signature(path: Path) -> str | None:
+    """The container a file claims to be by its magic bytes: tells a damaged video from a non-video."""
+    with path.open("rb") as f:
+        head = f.read(16)
+    return next((name for at, magic, name in _SIGNATURES if head[at : at + len(magic)] == magic), None)
 
 
 def probe(container: Any, size_bytes: int, max_duration: float | None) -> VideoMeta:

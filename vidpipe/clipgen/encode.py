@@ -67,7 +67,7 @@ def write_clip(path: Path, shots: Sequence[Shot], audio: np.ndarray | None, enc:
         video.width, video.height = (enc.height, enc.width) if turns % 2 else (enc.width, enc.height)
         video.pix_fmt = "yuv420p"
         if enc.vfr:
-            video.time_base = Fraction(1, 1000)
+            video.time_base = video.codec_context.time_base = Fraction(1, 1000)
         if enc.rotation:
             video.set_display_rotation(enc.rotation)
         sound = None

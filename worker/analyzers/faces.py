@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from worker.analyzers.base import Analyzer, Frame, VideoMeta
-from worker.analyzers.ranges import RangeTracker
+from worker.analyzers.ranges import RangeTracker, sampled_end
 from worker.models import centerface_onnx
 
 _OUTPUTS = ["537", "538", "539", "540"]  # heatmap, scale, offset, landmarks
@@ -34,9 +34,11 @@ class FacesAnalyzer(Analyzer):
         self._frames: list[dict[str, Any]] = []
         self._ranges = RangeTracker()
         self._last_time = 0.0
+        self._duration: float | None = None
         self._step = 1.0
 
     def start(self, meta: VideoMeta) -> None:
+        self._duration = meta.duration
         import cv2
 
         self._net = cv2.dnn.readNetFromONNX(str(centerface_onnx()))
@@ -89,7 +91,7 @@ class FacesAnalyzer(Analyzer):
     def finish(self) -> dict[str, Any]:
         ranges = [
             {"start": r["start"], "end": r["end"], "max_faces": r["max_faces"]}
-            for r in self._ranges.finish(self._last_time + self._step)
+            for r in self._ranges.finish(sampled_end(self._last_time, self._step, self._duration))
         ]
         return {
             "max_faces": max((f["count"] for f in self._frames), default=0),

@@ -50,6 +50,12 @@ class RangeTracker:
         )
 
 
+def sampled_end(last: float, step: float, duration: float | None) -> float:
+    """Where the last sample's observation stops holding: one sample step later, within the video."""
+    end = last + step
+    return min(end, max(duration, last)) if duration else end
+
+
 def _merge_extra(kept: dict[str, Any], new: dict[str, Any]) -> None:
     """Numbers keep their maximum (best score, most faces); other fields keep their first value."""
     for k, v in new.items():

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from worker.analyzers.base import Analyzer, Frame, VideoMeta
-from worker.analyzers.ranges import RangeTracker
+from worker.analyzers.ranges import RangeTracker, sampled_end
 
 
 class TextAnalyzer(Analyzer):
@@ -37,8 +37,10 @@ class TextAnalyzer(Analyzer):
         self._skipped = 0
         self._step = 1.0
         self._last_time = 0.0
+        self._duration: float | None = None
 
     def start(self, meta: VideoMeta) -> None:
+        self._duration = meta.duration
         from rapidocr import RapidOCR
 
         self._engine = RapidOCR(
@@ -79,7 +81,7 @@ class TextAnalyzer(Analyzer):
         return lines
 
     def finish(self) -> dict[str, Any]:
-        ranges = self._ranges.finish(self._last_time + self._step)
+        ranges = self._ranges.finish(sampled_end(self._last_time, self._step, self._duration))
         lines = [{"text": r.pop("key"), **r} for r in ranges]
         return {"lines": lines, "ocr_runs": self._runs, "ocr_skipped": self._skipped}
 
