@@ -287,5 +287,5 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """moto warns that it does not model the stack's placeholder resource: expected, not news."""
     config.addinivalue_line(
-        "filterwarnings", "ignore:Tried to parse AWS::CloudFormation::WaitConditionHandle"
+        "filterwarnings", "ignore:Tried to parse AWS..CloudFormation..WaitConditionHandle:UserWarning"
     )

@@ -14,7 +14,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from vidpipe.cli import executions, jobs, status
+from vidpipe.cli import executions, jobs, replay, status
 from vidpipe.cli.errors import translate
 from vidpipe.cli.target import Target, TargetOptions, resolve_options
 
@@ -80,6 +80,7 @@ app.command("jobs")(jobs.command)
 app.command("status")(status.command)
 app.command("executions")(executions.list_command)
 app.command("show")(executions.show_command)
+app.command("replay")(replay.command)
 
 if __name__ == "__main__":  # pragma: no cover
     run()
