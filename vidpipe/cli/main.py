@@ -14,7 +14,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from vidpipe.cli import executions, jobs, replay, status
+from vidpipe.cli import executions, jobs, replay, status, upload
 from vidpipe.cli.errors import translate
 from vidpipe.cli.target import Target, TargetOptions, resolve_options
 
@@ -76,6 +76,7 @@ def run() -> None:  # pragma: no cover - `python -m vidpipe.cli.main`
 # --------------------------------------------------------------------------------------------------------
 # Command registry: one line per command or group.
 # --------------------------------------------------------------------------------------------------------
+app.command("upload")(upload.command)
 app.command("jobs")(jobs.command)
 app.command("status")(status.command)
 app.command("executions")(executions.list_command)

@@ -1,0 +1,220 @@
+"""``vidpipe upload PATH...``: put videos in the video bucket, print each object's job id, optionally wait.
+
+The job id is computed exactly as the pipeline computes it (:func:`vidpipe.contract.identity.job_id_for`)
+from the version id and ETag that S3 returned for *this* upload: they are captured from the PutObject or
+CompleteMultipartUpload response through botocore events, because ``upload_file`` (which does the
+multipart transfer) returns nothing and a ``HeadObject`` afterwards could see someone else's newer version.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from vidpipe.cli import render
+from vidpipe.cli.context import target
+from vidpipe.cli.errors import BadArgument, UserError
+from vidpipe.cli.jobs_store import JobStore
+from vidpipe.cli.lookup import job_store
+from vidpipe.cli.target import Target
+from vidpipe.contract.identity import job_id_for, object_uri
+from vidpipe.contract.names import TERMINAL_STATUSES, VIDEO_SUFFIXES, JobStatus
+
+MB = 1024 * 1024
+EXIT_REJECTED = 3  # with --wait: nothing FAILED, but at least one video was REJECTED
+COLUMNS = ("path", "key", "job_id", "status")
+
+# S3 notification filters are case-sensitive and list each suffix in lower and upper case only.
+_TRIGGERING_SUFFIXES = frozenset(VIDEO_SUFFIXES) | {s.upper() for s in VIDEO_SUFFIXES}
+
+
+def triggers_pipeline(path: Path) -> bool:
+    """Whether an object named like ``path`` starts an execution (``.mp4`` and ``.MP4``, not ``.Mp4``)."""
+    return path.suffix in _TRIGGERING_SUFFIXES
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One file to upload and the key it gets."""
+
+    path: Path
+    key: str
+
+
+def plan(paths: Iterable[Path], prefix: str) -> list[Planned]:
+    """Expand files and folders (recursively, videos only) into keys under ``prefix``.
+
+    A folder's files keep their path relative to the folder. Every problem is reported at once, before any
+    byte is sent.
+
+    Raises:
+        BadArgument: for missing paths, explicit files the pipeline would ignore, or nothing to upload.
+    """
+    prefix = prefix.strip("/")
+    prefix = f"{prefix}/" if prefix else ""
+    planned: list[Planned] = []
+    problems: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and triggers_pipeline(p))
+            if not files:
+                problems.append(f"{path}: no video files ({', '.join(VIDEO_SUFFIXES)})")
+            planned += [Planned(p, prefix + p.relative_to(path).as_posix()) for p in files]
+        elif path.is_file():
+            if not triggers_pipeline(path):
+                problems.append(
+                    f"{path}: not a video suffix the pipeline reacts to ({', '.join(VIDEO_SUFFIXES)})"
+                )
+            planned.append(Planned(path, prefix + path.name))
+        else:
+            problems.append(f"{path}: no such file or folder")
+    if problems:
+        raise BadArgument("; ".join(problems))
+    return planned
+
+
+class _ResponseCapture:
+    """Collects VersionId/ETag of completed uploads by key from botocore's after-call events."""
+
+    def __init__(self, s3: Any) -> None:
+        self.by_key: dict[str, dict[str, str]] = {}
+        events = s3.meta.events
+        for operation in ("PutObject", "CompleteMultipartUpload"):
+            events.register(f"before-parameter-build.s3.{operation}", self._remember_key)
+            events.register(f"after-call.s3.{operation}", self._capture)
+
+    @staticmethod
+    def _remember_key(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["vidpipe_key"] = params.get("Key")
+
+    def _capture(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        key = context.get("vidpipe_key")
+        if key and "ETag" in parsed:
+            self.by_key[key] = {"version": parsed.get("VersionId") or "", "etag": parsed["ETag"]}
+
+
+def upload_all(tgt: Target, planned: list[Planned], progress: bool = True) -> list[dict[str, Any]]:
+    """Upload every planned file (multipart above 8 MB) and return one row per object with its job id."""
+    from boto3.s3.transfer import TransferConfig
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    s3 = tgt.client("s3")
+    bucket = tgt.resources.video_bucket
+    capture = _ResponseCapture(s3)
+    config = TransferConfig(multipart_threshold=8 * MB, multipart_chunksize=8 * MB, max_concurrency=4)
+    rows: list[dict[str, Any]] = []
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with Progress(*columns, console=render.err_console, disable=not progress, transient=True) as bar:
+        for item in planned:
+            task = bar.add_task(item.key, total=item.path.stat().st_size)
+            s3.upload_file(
+                str(item.path),
+                bucket,
+                item.key,
+                Config=config,
+                Callback=lambda sent, task=task: bar.update(task, advance=sent),
+            )
+            bar.remove_task(task)
+            response = capture.by_key.get(item.key, {})
+            version, etag = response.get("version") or None, response.get("etag")
+            rows.append(
+                {
+                    "path": str(item.path),
+                    "key": item.key,
+                    "object_uri": object_uri(bucket, item.key),
+                    "version": version,
+                    "etag": etag,
+                    "job_id": job_id_for(bucket, item.key, version, etag),
+                    "status": "uploaded",
+                }
+            )
+    return rows
+
+
+def wait_for_jobs(
+    store: JobStore,
+    job_ids: list[str],
+    timeout: float,
+    interval: float,
+    on_change: Callable[[str, str], None] = lambda job_id, status: None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, str]:
+    """Poll the job records until every job is SUCCEEDED, REJECTED or FAILED, or the deadline passes.
+
+    Returns the last status seen per job ("PENDING" while the record does not exist yet).
+    """
+    deadline = clock() + timeout
+    statuses = dict.fromkeys(job_ids, "PENDING")
+    while True:
+        for job_id, old in statuses.items():
+            if old in TERMINAL_STATUSES:
+                continue
+            record = store.get(job_id)
+            new = str(record["status"]) if record else "PENDING"
+            if new != old:
+                statuses[job_id] = new
+                on_change(job_id, new)
+        if all(s in TERMINAL_STATUSES for s in statuses.values()) or clock() >= deadline:
+            return statuses
+        sleep(min(interval, max(deadline - clock(), 0)))
+
+
+def outcome_exit_code(statuses: Iterable[str]) -> int:
+    """0 when every job SUCCEEDED; 1 when any FAILED or did not finish; 3 when the rest were REJECTED."""
+    statuses = list(statuses)
+    if any(s not in TERMINAL_STATUSES or s == JobStatus.FAILED for s in statuses):
+        return 1
+    return EXIT_REJECTED if JobStatus.REJECTED in statuses else 0
+
+
+def command(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Video files or folders (recursively, videos only).")],
+    prefix: Annotated[str, typer.Option(help="Key prefix in the video bucket.")] = "",
+    wait: Annotated[bool, typer.Option("--wait", help="Follow each job to its final status.")] = False,
+    timeout: Annotated[
+        float, typer.Option(min=1, help="With --wait: give up after this many seconds.")
+    ] = 1800,
+    interval: Annotated[float, typer.Option(min=0.1, help="With --wait: seconds between polls.")] = 2.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON row per object.")] = False,
+) -> None:
+    """Upload videos; print each object's key and job id; with --wait, follow them to the end.
+
+    With --wait the exit status is 0 when every job SUCCEEDED, 3 when none failed but some were REJECTED
+    (not a video, corrupt, too large), and 1 when any FAILED or the timeout passed.
+    """
+    planned = plan(paths, prefix)
+    tgt = target(ctx)
+    rows = upload_all(tgt, planned, progress=not as_json)
+    if wait:
+        by_id = {row["job_id"]: row for row in rows}
+
+        def report(job_id: str, status: str) -> None:
+            if not as_json:
+                render.err_console.print(f"{by_id[job_id]['key']}: {render.styled(status)}")
+
+        statuses = wait_for_jobs(job_store(tgt), list(by_id), timeout, interval, report)
+        for row in rows:
+            row["status"] = statuses[row["job_id"]]
+    if as_json:
+        render.print_json(rows)
+    else:
+        render.table(rows, COLUMNS)
+    if not wait:
+        return
+    code = outcome_exit_code(row["status"] for row in rows)
+    unfinished = [row["key"] for row in rows if row["status"] not in TERMINAL_STATUSES]
+    if unfinished:
+        raise UserError(
+            f"timed out after {timeout:g}s waiting for {', '.join(unfinished)}: see `vidpipe jobs`"
+        )
+    if code == 1:
+        raise UserError("some jobs FAILED: see `vidpipe status <job>`, replay with `vidpipe replay --failed`")
+    if code:
+        raise typer.Exit(code)
