@@ -1,0 +1,167 @@
+"""The Standard state machine (hand-written ASL from statemachine/) and the failure-recording rule."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra.functions import TaskFunction
+from infra.settings import Settings
+
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+ECS_EVENTS_RULE = "StepFunctionsGetEventsForECSTaskRule"
+"""The managed EventBridge rule through which Step Functions learns that a .sync ECS task stopped."""
+FAILED_STATUSES = ["FAILED", "TIMED_OUT", "ABORTED"]
+STATUS_CHANGE_DETAIL_TYPE = "Step Functions Execution Status Change"
+
+
+def placeholders(definition: str) -> set[str]:
+    """Names of the ``${Placeholder}`` values in an ASL text."""
+    return set(PLACEHOLDER.findall(definition))
+
+
+def load_definition(path: Path, timeout_seconds: int) -> str:
+    """The ASL text as deployed: the file's definition with the overall timeout as top-level TimeoutSeconds.
+
+    ``StateMachine(timeout=...)`` only applies to definitions built from CDK states, so the timeout is
+    written into the definition itself; the local runtime then reads the same timeout from the template.
+    """
+    definition = json.loads(path.read_text(encoding="utf-8"))
+    definition["TimeoutSeconds"] = timeout_seconds
+    return json.dumps(definition, indent=2, ensure_ascii=False)
+
+
+class Workflow(Construct):
+    """STANDARD state machine with logging, X-Ray and an explicitly granted role.
+
+    The definition is hand-written ASL, so CDK cannot derive the grants from task constructs; each
+    statement below matches one integration the ASL uses (Lambda invoke, DynamoDB items, ecs:runTask.sync).
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: Settings, definition: str,
+        substitutions: Mapping[str, str], functions: list[TaskFunction], table_arn: str,
+        table_key: kms.IKey | None, cluster: ecs.ICluster, task_definition: ecs.TaskDefinition, log_retention: logs.RetentionDays,
+        removal: cdk.RemovalPolicy,
+    ) -> None:  # fmt: skip
+        super().__init__(scope, construct_id)
+        expected, given = placeholders(definition), set(substitutions)
+        if expected != given:
+            raise ValueError(
+                "ASL placeholders and DefinitionSubstitutions differ: "
+                f"not substituted {sorted(expected - given)}, unused {sorted(given - expected)}"
+            )
+        stack = cdk.Stack.of(self)
+        role = iam.Role(
+            self, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+            description="vidpipe state machine: invoke tasks, write job records, run the worker on Fargate",
+        )  # fmt: skip
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["lambda:InvokeFunction"],
+            resources=[arn for f in functions for arn in (f.function.function_arn, f"{f.function.function_arn}:*")],
+        ))  # fmt: skip
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"], resources=[table_arn]
+            )
+        )
+        if table_key is not None:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                    resources=[table_key.key_arn],
+                )
+            )
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["ecs:RunTask"],
+            resources=[stack.format_arn(service="ecs", resource="task-definition",
+                                        resource_name=f"{task_definition.family}:*")],
+            conditions={"ArnEquals": {"ecs:cluster": cluster.cluster_arn}},
+        ))  # fmt: skip
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["ecs:StopTask", "ecs:DescribeTasks"],
+            resources=[stack.format_arn(service="ecs", resource="task",
+                                        resource_name=f"{cluster.cluster_name}/*")],
+        ))  # fmt: skip
+        passed = [task_definition.task_role.role_arn]
+        if task_definition.execution_role is not None:
+            passed.append(task_definition.execution_role.role_arn)
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["iam:PassRole"], resources=passed,
+            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+        ))  # fmt: skip
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            resources=[stack.format_arn(service="events", resource="rule", resource_name=ECS_EVENTS_RULE)],
+        ))  # fmt: skip
+
+        # /aws/vendedlogs/ keeps the log delivery's resource policy small (AWS's recommendation).
+        self.log_group = logs.LogGroup(
+            self, "Logs", log_group_name=f"/aws/vendedlogs/states/{stack.stack_name}-pipeline",
+            retention=log_retention, removal_policy=removal,
+        )  # fmt: skip
+        self.state_machine = sfn.StateMachine(
+            self, "StateMachine",
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_string(definition),
+            definition_substitutions=dict(substitutions),
+            role=role,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=sfn.LogLevel[settings.state_machine_log_level],
+                include_execution_data=True,
+            ),
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )  # fmt: skip
+        self.state_machine.node.add_dependency(role)
+        # cfn-lint's E1029 takes the ${...} placeholders for Fn::Sub variables; they are DefinitionSubstitutions.
+        cfn = self.state_machine.node.default_child
+        assert isinstance(cfn, cdk.CfnResource)
+        cfn.add_metadata("cfn-lint", {"config": {"ignore_checks": ["E1029"]}})
+
+
+class FailureRecorder(Construct):
+    """EventBridge rule: this state machine's executions that FAILED, TIMED_OUT or were ABORTED go to the
+    status-change Lambda, which marks the job FAILED (error and cause) and releases its concurrency slot.
+
+    A failed delivery is retried by EventBridge, then parked in a DLQ (an alarm watches it), so a
+    failure is never silently lost and a held slot can always be released by hand.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: Settings, state_machine: sfn.IStateMachine,
+        function: TaskFunction,
+    ) -> None:  # fmt: skip
+        super().__init__(scope, construct_id)
+        self.dead_letter_queue = sqs.Queue(
+            self, "DeadLetterQueue", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+            retention_period=cdk.Duration.days(settings.dlq_retention_days),
+        )  # fmt: skip
+        self.rule = events.Rule(
+            self, "Rule",
+            description="vidpipe: record failed, timed-out and aborted executions on their jobs",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=[STATUS_CHANGE_DETAIL_TYPE],
+                detail={"status": FAILED_STATUSES, "stateMachineArn": [state_machine.state_machine_arn]},
+            ),
+            targets=[targets.LambdaFunction(
+                function.function,
+                retry_attempts=settings.status_change_retry_attempts,
+                max_event_age=cdk.Duration.seconds(settings.status_change_max_event_age_seconds),
+                dead_letter_queue=self.dead_letter_queue,
+            )],
+        )  # fmt: skip

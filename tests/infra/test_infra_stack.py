@@ -1,0 +1,389 @@
+"""Synth assertions: every resource and setting of the stack (default settings unless noted)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+from infra_support import DOCKERFILE_PRESENT, Synth
+
+from infra.ingest import PIPE_FILTER
+from vidpipe.contract.names import (
+    RESULTS_PREFIX,
+    VIDEO_SUFFIXES,
+    WORKER_CONTAINER_NAME,
+    Output,
+    Table,
+    TaskEnv,
+    WorkerEnv,
+)
+
+ENCRYPTED_BUCKET = {
+    "PublicAccessBlockConfiguration": {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+    },
+    "VersioningConfiguration": {"Status": "Enabled"},
+}  # fmt: skip
+
+
+# -- storage ----------------------------------------------------------------------------------------------
+def test_data_buckets_are_encrypted_private_versioned_and_logged(synth: Synth) -> None:
+    buckets = synth.resources("AWS::S3::Bucket")
+    assert len(buckets) == 3  # videos, results, access logs
+    for logical_id, bucket in buckets.items():
+        props = bucket["Properties"]
+        assert props["PublicAccessBlockConfiguration"] == ENCRYPTED_BUCKET["PublicAccessBlockConfiguration"]
+        assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+        rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256", logical_id
+        if not logical_id.startswith("StorageAccessLogBucket"):
+            assert props["LoggingConfiguration"]["DestinationBucketName"]["Ref"].startswith(
+                "StorageAccessLogBucket"
+            )
+        assert bucket["DeletionPolicy"] == "Retain"
+
+
+def test_every_bucket_policy_denies_plain_http(synth: Synth) -> None:
+    policies = synth.resources("AWS::S3::BucketPolicy")
+    assert len(policies) == 3
+    for policy in policies.values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in statements
+        )
+
+
+def test_kms_variant_encrypts_buckets_and_table_with_customer_keys(variant: Synth) -> None:
+    for logical_id, bucket in variant.resources("AWS::S3::Bucket").items():
+        rule = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        expected = "AES256" if logical_id.startswith("StorageAccessLogBucket") else "aws:kms"
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == expected
+    table = variant.one("AWS::DynamoDB::Table")
+    assert table["SSESpecification"]["SSEType"] == "KMS"
+    assert "KMSMasterKeyId" in table["SSESpecification"]
+    assert table["DeletionProtectionEnabled"] is False  # removalPolicy DESTROY
+    for key in variant.resources("AWS::KMS::Key").values():
+        assert key["Properties"]["EnableKeyRotation"] is True
+
+
+def test_notifications_cover_each_video_suffix_in_both_cases(synth: Synth) -> None:
+    props = synth.one("Custom::S3BucketNotifications")
+    assert props["BucketName"]["Ref"].startswith("StorageVideoBucket")
+    configs = props["NotificationConfiguration"]["QueueConfigurations"]
+    suffixes = set()
+    for config in configs:
+        assert config["Events"] == ["s3:ObjectCreated:*"]
+        assert config["QueueArn"]["Fn::GetAtt"][0].startswith("IngestQueue")
+        (rule,) = config["Filter"]["Key"]["FilterRules"]
+        assert rule["Name"] == "suffix"
+        suffixes.add(rule["Value"])
+    assert suffixes == {s.lower() for s in VIDEO_SUFFIXES} | {s.upper() for s in VIDEO_SUFFIXES}
+    assert len(configs) == len(suffixes)
+
+
+def test_results_bucket_never_triggers_the_pipeline(synth: Synth) -> None:
+    (notifications,) = synth.resources("Custom::S3BucketNotifications").values()
+    assert not notifications["Properties"]["BucketName"]["Ref"].startswith("StorageResultsBucket")
+
+
+def test_job_table(template: Template, synth: Synth) -> None:
+    template.has_resource("AWS::DynamoDB::Table", {
+        "DeletionPolicy": "Retain",
+        "Properties": {
+            "KeySchema": [{"AttributeName": Table.PARTITION_KEY, "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": {"SSEEnabled": True},
+            "DeletionProtectionEnabled": True,
+        },
+    })  # fmt: skip
+    indexes = {i["IndexName"]: i for i in synth.one("AWS::DynamoDB::Table")["GlobalSecondaryIndexes"]}
+    assert indexes[Table.STATUS_INDEX]["KeySchema"] == [
+        {"AttributeName": "status", "KeyType": "HASH"},
+        {"AttributeName": Table.STATUS_INDEX_SORT, "KeyType": "RANGE"},
+    ]
+    assert indexes[Table.OBJECT_INDEX]["KeySchema"] == [
+        {"AttributeName": Table.OBJECT_INDEX_PARTITION, "KeyType": "HASH"},
+        {"AttributeName": Table.OBJECT_INDEX_SORT, "KeyType": "RANGE"},
+    ]
+    assert all(i["Projection"] == {"ProjectionType": "ALL"} for i in indexes.values())
+
+
+# -- queue and pipe ---------------------------------------------------------------------------------------
+def test_queue_and_dead_letter_queue(synth: Synth) -> None:
+    queue = synth.one("AWS::SQS::Queue", "IngestQueue")
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["VisibilityTimeout"] == 120
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == 5
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0].startswith("IngestDeadLetterQueue")
+    for queue in synth.resources("AWS::SQS::Queue").values():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+        assert "KmsMasterKeyId" not in queue["Properties"]  # S3 cannot use alias/aws/sqs
+
+
+def test_every_queue_policy_denies_plain_http(synth: Synth) -> None:
+    policies = synth.resources("AWS::SQS::QueuePolicy")
+    assert len(policies) == len(synth.resources("AWS::SQS::Queue"))
+    for policy in policies.values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+                   for s in statements)  # fmt: skip
+
+
+def test_s3_may_send_to_the_queue_only_from_the_video_bucket(synth: Synth) -> None:
+    policy = synth.one("AWS::SQS::QueuePolicy", "IngestQueuePolicy")
+    (allow,) = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert "sqs:SendMessage" in allow["Action"]
+    assert allow["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::GetAtt"][0].startswith("StorageVideoBucket")
+
+
+def test_pipe(template: Template, synth: Synth) -> None:
+    template.has_resource_properties("AWS::Pipes::Pipe", {
+        "DesiredState": "RUNNING",
+        "Source": {"Fn::GetAtt": [Match.string_like_regexp("^IngestQueue"), "Arn"]},
+        "Target": {"Ref": Match.string_like_regexp("^WorkflowStateMachine")},
+        "SourceParameters": {
+            "SqsQueueParameters": {"BatchSize": 1, "MaximumBatchingWindowInSeconds": 0},
+            "FilterCriteria": {"Filters": [{"Pattern": json.dumps(PIPE_FILTER)}]},
+        },
+        "TargetParameters": {"StepFunctionStateMachineParameters": {"InvocationType": "FIRE_AND_FORGET"}},
+        "LogConfiguration": {
+            "Level": "ERROR",
+            "CloudwatchLogsLogDestination": {"LogGroupArn": {"Fn::GetAtt": [Match.string_like_regexp("^IngestPipeLogs"), "Arn"]}},
+        },
+    })  # fmt: skip
+    assert json.loads(
+        synth.one("AWS::Pipes::Pipe")["SourceParameters"]["FilterCriteria"]["Filters"][0]["Pattern"]
+    ) == {"body": {"Records": {"eventName": [{"prefix": "ObjectCreated:"}]}}}
+
+
+def test_pipe_filter_drops_the_s3_test_event() -> None:
+    """The filter requires body.Records[].eventName starting with ObjectCreated: (s3:TestEvent has no Records)."""
+    from infra.paths import REPO_ROOT
+
+    test_event = json.loads((REPO_ROOT / "tests/events/s3_test_event.json").read_text())
+    created = json.loads((REPO_ROOT / "tests/events/s3_object_created.json").read_text())
+    assert "Records" not in test_event
+    assert all(r["eventName"].startswith("ObjectCreated:") for r in created["Records"])
+
+
+def test_variant_pipe_batching(variant: Synth) -> None:
+    params = variant.one("AWS::Pipes::Pipe")["SourceParameters"]["SqsQueueParameters"]
+    assert params == {"BatchSize": 20, "MaximumBatchingWindowInSeconds": 5}
+
+
+# -- workflow ---------------------------------------------------------------------------------------------
+def test_state_machine(template: Template, synth: Synth, asl_text: str) -> None:
+    template.has_resource_properties("AWS::StepFunctions::StateMachine", {
+        "StateMachineType": "STANDARD",
+        "TracingConfiguration": {"Enabled": True},
+        "LoggingConfiguration": {"Level": "ALL", "IncludeExecutionData": True, "Destinations": Match.any_value()},
+    })  # fmt: skip
+    props = synth.one("AWS::StepFunctions::StateMachine")
+    assert "DefinitionS3Location" not in props  # inline, not an S3 asset
+    deployed = json.loads(props["DefinitionString"])
+    assert deployed["TimeoutSeconds"] == 21600
+    original = json.loads(asl_text)
+    assert {k: v for k, v in deployed.items() if k != "TimeoutSeconds"} == {
+        k: v for k, v in original.items() if k != "TimeoutSeconds"
+    }
+
+
+def test_every_placeholder_is_substituted_and_nothing_else(synth: Synth, asl_text: str) -> None:
+    from infra.workflow import placeholders
+
+    props = synth.one("AWS::StepFunctions::StateMachine")
+    assert placeholders(asl_text) == set(props["DefinitionSubstitutions"])
+    assert placeholders(props["DefinitionString"]) == set(props["DefinitionSubstitutions"])
+
+
+def test_substitution_values(synth: Synth) -> None:
+    subs = synth.one("AWS::StepFunctions::StateMachine")["DefinitionSubstitutions"]
+    assert subs["PrepareFunctionArn"]["Fn::GetAtt"][0].startswith("PrepareFunction")
+    assert subs["RecordFunctionArn"]["Fn::GetAtt"][0].startswith("RecordFunction")
+    assert subs["JobTableName"]["Ref"].startswith("StorageJobTable")
+    assert subs["ClusterArn"]["Fn::GetAtt"][0].startswith("WorkerCluster")
+    assert subs["TaskDefinitionArn"]["Ref"].startswith("WorkerTaskDefinition")
+    joined = subs["SubnetIds"]["Fn::Join"]
+    assert joined[0] == "," and len(joined[1]) == 2
+    assert subs["SecurityGroupIds"]["Fn::GetAtt"][0].startswith("NetworkTaskSecurityGroup")
+    assert subs["AssignPublicIp"] == "ENABLED"
+    assert subs["MaxConcurrentTasks"] == "20"
+
+
+def test_variant_uses_the_existing_vpc_and_error_logging(variant: Synth) -> None:
+    props = variant.one("AWS::StepFunctions::StateMachine")
+    assert (
+        props["DefinitionSubstitutions"]["SubnetIds"] == "subnet-0123456789abcdef0,subnet-0fedcba9876543210"
+    )
+    assert props["DefinitionSubstitutions"]["AssignPublicIp"] == "DISABLED"
+    assert props["LoggingConfiguration"]["Level"] == "ERROR"
+    assert variant.resources("AWS::EC2::VPC") == {}
+    assert variant.one("AWS::EC2::SecurityGroup")["VpcId"] == "vpc-0123456789abcdef0"
+
+
+def test_status_change_rule(template: Template) -> None:
+    template.has_resource_properties("AWS::Events::Rule", {
+        "EventPattern": {
+            "source": ["aws.states"],
+            "detail-type": ["Step Functions Execution Status Change"],
+            "detail": {"status": ["FAILED", "TIMED_OUT", "ABORTED"],
+                       "stateMachineArn": [{"Ref": Match.string_like_regexp("^WorkflowStateMachine")}]},
+        },
+        "Targets": [{
+            "Arn": {"Fn::GetAtt": [Match.string_like_regexp("^StatusChangeFunction"), "Arn"]},
+            "RetryPolicy": {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 86400},
+            "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [Match.string_like_regexp("^FailuresDeadLetterQueue"), "Arn"]}},
+            "Id": Match.any_value(),
+        }],
+    })  # fmt: skip
+
+
+# -- compute ----------------------------------------------------------------------------------------------
+def test_cluster_capacity_providers_and_insights(template: Template) -> None:
+    template.has_resource_properties("AWS::ECS::Cluster", {
+        "ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}]})  # fmt: skip
+    template.has_resource_properties("AWS::ECS::ClusterCapacityProviderAssociations", {
+        "CapacityProviders": Match.array_with(["FARGATE", "FARGATE_SPOT"])})  # fmt: skip
+
+
+def _environment(container: dict[str, Any]) -> dict[str, str]:
+    return {e["Name"]: e["Value"] for e in container["Environment"]}
+
+
+def test_task_definition(synth: Synth) -> None:
+    props = synth.one("AWS::ECS::TaskDefinition")
+    assert props["RequiresCompatibilities"] == ["FARGATE"]
+    assert props["NetworkMode"] == "awsvpc"
+    assert (props["Cpu"], props["Memory"]) == ("2048", "4096")
+    assert props["RuntimePlatform"] == {"CpuArchitecture": "X86_64", "OperatingSystemFamily": "LINUX"}
+    (container,) = props["ContainerDefinitions"]
+    assert container["Name"] == WORKER_CONTAINER_NAME
+    assert container["Command"] == ["python", "-m", "worker"]
+    assert container["Essential"] is True
+    assert container["Memory"] == 4096
+    assert _environment(container) == {
+        WorkerEnv.OPTIONS: "{}", WorkerEnv.MAX_BYTES: "2147483648", WorkerEnv.MAX_DURATION_SECONDS: "7200",
+    }  # fmt: skip
+    log = container["LogConfiguration"]
+    assert log["LogDriver"] == "awslogs"
+    assert log["Options"]["awslogs-stream-prefix"] == "worker"
+    assert log["Options"]["awslogs-group"]["Ref"].startswith("WorkerWorkerLogs")
+
+
+@pytest.mark.skipif(
+    not DOCKERFILE_PRESENT, reason="worker/Dockerfile does not exist yet (worker engineer's file)"
+)
+def test_worker_image_is_built_from_the_repository_root(synth: Synth) -> None:
+    assets = json.loads(next(synth.outdir.glob("*.assets.json")).read_text())
+    (image,) = assets["dockerImages"].values()
+    assert image["source"]["dockerFile"] == "worker/Dockerfile"
+    assert image["source"].get("platform") == "linux/amd64"
+    staged = synth.outdir / image["source"]["directory"]
+    assert (staged / "worker" / "Dockerfile").is_file()
+    for heavy in (".venv", "node_modules", ".git", "cdk.out", ".vidpipe"):
+        assert not (staged / heavy).exists(), heavy
+
+
+def test_variant_task_is_arm64(variant: Synth) -> None:
+    props = variant.one("AWS::ECS::TaskDefinition")
+    assert props["RuntimePlatform"]["CpuArchitecture"] == "ARM64"
+
+
+def test_new_vpc_has_no_nat_and_an_s3_gateway_endpoint(template: Template, synth: Synth) -> None:
+    assert synth.resources("AWS::EC2::NatGateway") == {}
+    template.resource_count_is("AWS::EC2::Subnet", 2)
+    template.has_resource_properties("AWS::EC2::Subnet", {"MapPublicIpOnLaunch": True})
+    template.has_resource_properties("AWS::EC2::VPCEndpoint", {
+        "VpcEndpointType": "Gateway",
+        "ServiceName": {"Fn::Join": ["", ["com.amazonaws.", {"Ref": "AWS::Region"}, ".s3"]]},
+    })  # fmt: skip
+    template.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "REJECT"})
+
+
+def test_security_group_allows_no_inbound(synth: Synth) -> None:
+    group = synth.one("AWS::EC2::SecurityGroup")
+    assert "SecurityGroupIngress" not in group
+    assert synth.resources("AWS::EC2::SecurityGroupIngress") == {}
+
+
+# -- Lambda -----------------------------------------------------------------------------------------------
+HANDLERS = {"Prepare": "tasks.prepare.handler", "Record": "tasks.record.handler",
+            "StatusChange": "tasks.status_change.handler"}  # fmt: skip
+
+
+@pytest.mark.parametrize("prefix", HANDLERS)
+def test_functions(synth: Synth, prefix: str) -> None:
+    props = synth.one("AWS::Lambda::Function", f"{prefix}Function")
+    assert props["Handler"] == HANDLERS[prefix]
+    assert props["Runtime"] == "python3.11"
+    assert props["Architectures"] == ["arm64"]
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["LoggingConfig"]["LogGroup"]["Ref"].startswith(f"{prefix}Logs")
+    env = props["Environment"]["Variables"]
+    assert env[TaskEnv.RESULTS_PREFIX] == RESULTS_PREFIX
+    assert env[TaskEnv.VIDEO_SUFFIXES] == ",".join(VIDEO_SUFFIXES)
+    assert env[TaskEnv.MAX_BYTES] == "2147483648"
+    assert env[TaskEnv.TABLE]["Ref"].startswith("StorageJobTable")
+    assert env[TaskEnv.RESULTS_BUCKET]["Ref"].startswith("StorageResultsBucket")
+    assert (TaskEnv.STATE_MACHINE_ARN in env) == (prefix == "StatusChange")
+
+
+def test_log_groups_have_retention(synth: Synth) -> None:
+    groups = synth.resources("AWS::Logs::LogGroup")
+    assert len(groups) >= 7
+    assert all(g["Properties"]["RetentionInDays"] == 30 for g in groups.values())
+
+
+# -- monitoring and outputs -------------------------------------------------------------------------------
+def test_alarms_publish_to_an_encrypted_topic(synth: Synth) -> None:
+    topic = synth.one("AWS::SNS::Topic")
+    assert topic["KmsMasterKeyId"]["Fn::GetAtt"][0].startswith("MonitoringTopicKey")
+    alarms = synth.resources("AWS::CloudWatch::Alarm")
+    assert len(alarms) == 8
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == [
+            {"Ref": next(iter(synth.resources("AWS::SNS::Topic")))}
+        ]
+    metrics = json.dumps([a["Properties"] for a in alarms.values()])
+    for name in (
+        "ExecutionsFailed",
+        "ExecutionsTimedOut",
+        "ExecutionsAborted",
+        "ExecutionThrottled",
+        "ApproximateNumberOfMessagesVisible",
+        "ExecutionFailed",
+        "TargetStageFailed",
+        "Errors",
+    ):
+        assert f'"{name}"' in metrics, name
+    assert '"AWS/EventBridge/Pipes"' in metrics
+    assert synth.resources("AWS::SNS::Subscription") == {}
+
+
+def test_variant_subscribes_the_alarm_email(variant: Synth) -> None:
+    assert variant.one("AWS::SNS::Subscription")["Endpoint"] == "ops@example.com"
+
+
+def test_dashboard_exists(synth: Synth) -> None:
+    assert len(synth.resources("AWS::CloudWatch::Dashboard")) == 1
+
+
+def test_outputs_use_the_contract_keys(synth: Synth) -> None:
+    expected = {v for k, v in vars(Output).items() if not k.startswith("_")}
+    assert set(synth.template["Outputs"]) == expected
+    assert synth.template["Outputs"][Output.WORKER_LOG_STREAM_PREFIX]["Value"] == "worker/worker"
+    console = json.dumps(synth.template["Outputs"][Output.CONSOLE_URL]["Value"])
+    assert "statemachines/view/" in console
+    dashboard = json.dumps(synth.template["Outputs"][Output.DASHBOARD_URL]["Value"])
+    assert "dashboards:name=" in dashboard
+
+
+def test_stack_is_environment_agnostic(synth: Synth) -> None:
+    text = json.dumps(synth.template)
+    assert '"AWS::Region"' in text and '"AWS::AccountId"' in text
+    assert not (synth.outdir / "cdk.context.json").exists()
