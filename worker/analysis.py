@@ -78,5 +78,6 @@ def _run(
     container = open_container(path)
     with container:
         meta = probe(container, size, limits.max_duration)
+        log.info("streaming pass started: %s %dx%d, %s s", meta.codec, meta.width, meta.height, meta.duration)
         media = iter_media(container, meta, options.sample_fps, stop, limits.max_duration)
         return run_analyzers(analyzers, meta, media, stop)

@@ -40,8 +40,9 @@ class _SigtermGuard:
         self.stop = threading.Event()
         self.committing = False
 
-    def install(self) -> None:
-        signal.signal(signal.SIGTERM, self._handle)
+    def install(self) -> Any:
+        """Install the handler; returns the previous one (restored when the job ends)."""
+        return signal.signal(signal.SIGTERM, self._handle)
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         log.warning("SIGTERM received: stopping without writing results")
@@ -63,7 +64,7 @@ def run_job_from_env(environ: Mapping[str, str] | None = None) -> int:
         log.error("invalid worker environment: %s", exc)
         return ExitCode.CRASHED
     guard = _SigtermGuard()
-    guard.install()
+    previous = guard.install()
     try:
         _run(env, guard)
     except Terminated:
@@ -72,6 +73,8 @@ def run_job_from_env(environ: Mapping[str, str] | None = None) -> int:
     except Exception:
         log.exception("crashed (the state machine will retry)")
         return ExitCode.CRASHED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return ExitCode.VERDICT_WRITTEN
 
 

@@ -12,7 +12,7 @@ from vidpipe.clipgen import Encoding, Manifest, Shot, make_clip, make_reference_
 
 # A long, cheap clip: low resolution and frame rate, still pictures, a cut every 20 s.
 _LONG_SHOTS = (Shot(20.0, "astronaut", "LONG CLIP"), Shot(20.0, "coffee"), Shot(20.0, "#335577", "THIRD"))
-LONG_ENCODING = Encoding(fps=10, width=320, height=180, options={"preset": "ultrafast", "crf": "30"})
+LONG_ENCODING = Encoding(fps=5, width=320, height=180, options={"preset": "ultrafast", "crf": "30"})
 
 
 @pytest.fixture(scope="session")
