@@ -154,3 +154,22 @@ def test_aws_sdk_camel_case_service_round_trip(sfn: Any, ecs_env: dict[str, str]
     result = _run(sfn, definition)
     assert result["status"] == "SUCCEEDED", result
     assert json.loads(result["output"]) == {"Name": "vidpipe"}
+
+
+def test_stop_task_on_held_task_waits_for_the_agent_exit_code(sfn: Any, ecs_env: dict[str, str]) -> None:
+    """Defect 10: StopTask requests the stop (desiredStatus STOPPED, lastStatus STOPPING); the .sync state
+    fails only when the agent reports the killed process's exit code (143 after SIGTERM), as on AWS."""
+    ecs = boto3.client("ecs", region_name=REGION)
+    observed: dict[str, Any] = {}
+
+    def stop_then_observe(launch: moto_patches.EcsTaskLaunch) -> None:
+        ecs.stop_task(cluster=launch.cluster_arn, task=launch.task_arn, reason="operator")
+        observed.update(ecs.describe_tasks(cluster=launch.cluster_arn, tasks=[launch.task_arn])["tasks"][0])
+
+    with FakeAgent([(143, "UserInitiated")]) as agent:
+        agent.before_stop = stop_then_observe
+        result = _run(sfn, {"StartAt": "Run", "States": {"Run": run_task_state(ecs_env)}})
+    assert (observed["desiredStatus"], observed["lastStatus"]) == ("STOPPED", "STOPPING")
+    assert result["error"] == "States.TaskFailed"
+    cause = json.loads(result["cause"])
+    assert (cause["StopCode"], cause["Containers"][0]["ExitCode"]) == ("UserInitiated", 143)

@@ -424,6 +424,7 @@ def _patch_start_execution() -> None:
     config registered with :mod:`vidpipe.local.sfn_mocks` and hand it to the execution worker (moto already
     evaluates mocked responses when the worker has one). The execution ARN is that of the plain state machine.
     """
+    from moto.stepfunctions.exceptions import ValidationException
     from moto.stepfunctions.parser.backend.execution import Execution
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
@@ -443,7 +444,10 @@ def _patch_start_execution() -> None:
         mock_test_case = None
         if test_case:
             state_machine = self.describe_state_machine(base_arn)
-            mock_test_case = sfn_mocks.load_test_case(state_machine.name, test_case)
+            try:
+                mock_test_case = sfn_mocks.load_test_case(state_machine.name, test_case)
+            except sfn_mocks.MockConfigError as ex:
+                raise ValidationException(str(ex)) from ex
         _PENDING_MOCK.value = mock_test_case
         try:
             return original_start(self, base_arn, name or str(uuid.uuid4()), execution_input, trace_header)
@@ -774,7 +778,9 @@ def set_ecs_task_listener(listener: EcsTaskListener | None, *, hold_tasks: bool 
     before RunTask returns: it must be quick (enqueue the work) and should not raise; if it does, the task
     is stopped at once with ``stopCode=TaskFailedToStart`` and the exception text as ``stoppedReason``.
     With ``hold_tasks`` (default) those tasks stay ``RUNNING`` however often they are described, until
-    :func:`stop_ecs_task` (or ECS StopTask) stops them; without a listener moto's normal progression
+    :func:`stop_ecs_task` stops them. ECS ``StopTask`` on a held task only *requests* the stop (desiredStatus
+    STOPPED, lastStatus STOPPING, stopCode UserInitiated): the agent should poll desiredStatus, kill the
+    process and call :func:`stop_ecs_task` with its exit code. Without a listener moto's normal progression
     (RUNNING -> ... -> STOPPED over a few DescribeTasks, exit code 0) applies. Thread-safe.
     """
     global _ecs_listener, _ecs_hold_tasks
@@ -842,6 +848,25 @@ def mark_ecs_task_running(task_arn: str, *, account_id: str | None = None, regio
     task.started_at = datetime.datetime.now(datetime.UTC)
 
 
+def _find_ecs_task_in(backend: Any, task_str: str) -> Any | None:
+    task_id = task_str.split("/")[-1]
+    for cluster_tasks in backend.tasks.values():
+        for arn, task in cluster_tasks.items():
+            if arn.split("/")[-1] == task_id:
+                return task
+    return None
+
+
+def _request_stop(task: Any, reason: str) -> None:
+    """StopTask on a held task: like AWS, desiredStatus STOPPED and lastStatus STOPPING at once; the task
+    reaches STOPPED (with the exit code, e.g. 143 after SIGTERM) only when the agent calls stop_ecs_task."""
+    task.desired_status = "STOPPED"
+    task.stopped_reason = reason or "Task stopped by user"
+    task.stop_code = "UserInitiated"
+    task.stopping_at = datetime.datetime.now(datetime.UTC)
+    task.last_status = "STOPPING"
+
+
 def _notify_ecs_listener(backend: Any, tasks: list[Any], kwargs: dict[str, Any]) -> None:
     with _ECS_LOCK:
         listener, hold = _ecs_listener, _ecs_hold_tasks
@@ -893,6 +918,9 @@ def _patch_ecs_hooks() -> None:
     AWS: a task runs until its essential container exits; DescribeTasks then shows the exit code and stop code.
     Patch: ``run_task`` notifies the listener of :func:`set_ecs_task_listener`; held tasks report their stored
     status instead of advancing (``Task.status``), until :func:`stop_ecs_task` sets exit and stop codes.
+    ``StopTask`` on a held task sets desiredStatus STOPPED / lastStatus STOPPING / stopCode UserInitiated and
+    leaves the final STOPPED (with the real exit code) to the agent, as on AWS (moto would report STOPPED with
+    exit code 0 at once, so a ``.sync`` state would succeed before the process was even killed).
     Per-task hold, so it does not change the global ``ecs::task`` transition of moto's state manager.
     """
     from moto.ecs.models import EC2ContainerServiceBackend, Task
@@ -918,7 +946,17 @@ def _patch_ecs_hooks() -> None:
     def _set_status(self: Any, value: str) -> None:
         self._status = value
 
+    original_stop_task = EC2ContainerServiceBackend.stop_task
+
+    def stop_task(self: Any, cluster_str: str, task_str: str, reason: str) -> Any:
+        task = _find_ecs_task_in(self, task_str)
+        if task is None or not task.__dict__.get("_vidpipe_held"):
+            return original_stop_task(self, cluster_str, task_str, reason)
+        _request_stop(task, reason)
+        return task
+
     EC2ContainerServiceBackend.run_task = run_task  # type: ignore[method-assign]
+    EC2ContainerServiceBackend.stop_task = stop_task  # type: ignore[method-assign]
     Task.status = property(_get_status, _set_status)  # type: ignore[assignment,method-assign]
 
 
