@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import boto3
@@ -196,9 +197,10 @@ def put_job(stack: Stack, **fields: Any) -> dict[str, Any]:
     if "execution_arn" in record:
         record.setdefault("execution_arns", [record["execution_arn"]])
     serializer = TypeSerializer()
+    as_decimals = json.loads(json.dumps(record), parse_float=Decimal)  # DynamoDB numbers are decimals
     stack.client("dynamodb").put_item(
         TableName=stack.outputs[Output.JOB_TABLE],
-        Item={k: serializer.serialize(v) for k, v in record.items()},
+        Item={k: serializer.serialize(v) for k, v in as_decimals.items()},
     )
     return record
 

@@ -42,7 +42,7 @@ def command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
 ) -> None:
     """List job records, most recently updated first."""
-    since_cutoff(since)  # a bad duration fails before any AWS call
+    since_cutoff(since), parse_status(status)  # bad filters fail before any AWS call
     records = list_jobs(job_store(target(ctx)), status, since, limit)
     if as_json:
         render.print_json(records)

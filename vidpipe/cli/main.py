@@ -14,7 +14,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from vidpipe.cli import executions, jobs, replay, status, upload
+from vidpipe.cli import analyze, dlq, executions, jobs, logs, replay, results, status, upload
 from vidpipe.cli.errors import translate
 from vidpipe.cli.target import Target, TargetOptions, resolve_options
 
@@ -82,6 +82,10 @@ app.command("status")(status.command)
 app.command("executions")(executions.list_command)
 app.command("show")(executions.show_command)
 app.command("replay")(replay.command)
+app.command("results")(results.command)
+app.command("logs")(logs.command)
+app.add_typer(dlq.app, name="dlq")
+app.command("analyze")(analyze.command)
 
 if __name__ == "__main__":  # pragma: no cover
     run()

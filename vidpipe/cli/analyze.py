@@ -1,0 +1,89 @@
+"""``vidpipe analyze FILE``: the worker's analysis of a local file, without the pipeline.
+
+The worker package (and its heavy dependencies: PyAV, ONNX Runtime...) is imported only here, so the rest
+of the CLI works with the ``cli`` extra alone.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from vidpipe.cli import render
+from vidpipe.cli.errors import BadArgument, UserError
+from vidpipe.cli.results import print_summary, write_document
+from vidpipe.contract.names import Verdict
+
+EXIT_REJECTED = 3
+
+
+def parse_options(options: str | None, analyzers: str | None) -> dict[str, Any]:
+    """``--options`` (JSON text or ``@file.json``) merged with ``--analyzers a,b``.
+
+    Raises:
+        BadArgument: when the options are not a JSON object or the file is missing.
+    """
+    parsed: dict[str, Any] = {}
+    if options:
+        text = options
+        if options.startswith("@"):
+            path = Path(options[1:])
+            if not path.is_file():
+                raise BadArgument(f"{path}: no such options file")
+            text = path.read_text("utf-8")
+        try:
+            parsed = json.loads(text)
+        except ValueError as exc:
+            raise BadArgument(f"--options is not JSON: {exc}") from None
+        if not isinstance(parsed, dict):
+            raise BadArgument("--options must be a JSON object")
+    if analyzers:
+        parsed["analyzers"] = [a.strip() for a in analyzers.split(",") if a.strip()]
+    return parsed
+
+
+def analyze(path: Path, options: dict[str, Any], artifacts: Path | None) -> dict[str, Any]:
+    """Run the worker on ``path``.
+
+    Raises:
+        BadArgument: when the file does not exist.
+        UserError: when the worker extra is not installed.
+    """
+    if not path.is_file():
+        raise BadArgument(f"{path}: no such file")
+    try:
+        from worker.api import analyze_file
+    except ImportError as exc:
+        raise UserError(f"the worker is not installed ({exc.name}): pip install 'vidpipe[worker]'") from None
+    return analyze_file(path, options, artifacts_dir=artifacts)
+
+
+def command(
+    file: Annotated[Path, typer.Argument(help="A local video file.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Write the results document here (e.g. results.json).")
+    ] = None,
+    options: Annotated[str | None, typer.Option(help="Analyzer options: JSON text or @file.json.")] = None,
+    analyzers: Annotated[
+        str | None, typer.Option(help="Comma-separated analyzers, e.g. metadata,shots.")
+    ] = None,
+    artifacts: Annotated[
+        Path | None, typer.Option(help="Folder for shot thumbnails (shots/NNN.jpg).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results document.")] = False,
+) -> None:
+    """Analyse a local video with the worker, without the pipeline (exit 3 when the video is rejected)."""
+    document = analyze(file, parse_options(options, analyzers), artifacts)
+    if out:
+        write_document(document, out)
+    if as_json:
+        render.print_json(document)
+    else:
+        print_summary(document)
+        if out:
+            render.console.print(f"wrote {out}")
+    if document.get("verdict") == Verdict.REJECTED:
+        raise typer.Exit(EXIT_REJECTED)
