@@ -17,8 +17,9 @@ MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": 
 
 
 @pytest.fixture(autouse=True)
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Fake credentials, patched moto, one fresh in-process mock per test."""
+def aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fake credentials, patched moto, one fresh in-process mock per test (unless the test module sets
+    ``IN_PROCESS_MOCK = False``, e.g. to run a ThreadedMotoServer)."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -28,10 +29,15 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("SFN_MOCK_CONFIG", raising=False)
     moto_patches.apply()
-    with mock_aws(config=MOTO_CONFIG):
-        yield
-    moto_patches.clear_lambda_handlers()
-    moto_patches.set_ecs_task_listener(None)
+    try:
+        if getattr(request.module, "IN_PROCESS_MOCK", True):
+            with mock_aws(config=MOTO_CONFIG):
+                yield
+        else:
+            yield
+    finally:
+        moto_patches.clear_lambda_handlers()
+        moto_patches.set_ecs_task_listener(None)
 
 
 @pytest.fixture

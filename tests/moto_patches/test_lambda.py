@@ -149,3 +149,22 @@ def test_unregistered_function_keeps_moto_behaviour() -> None:
 @pytest.mark.parametrize("key", ["prepare", "arn:aws:lambda:us-east-1:123456789012:function:prepare:$LATEST"])
 def test_function_key_accepts_names_and_arns(key: str) -> None:
     assert moto_patches._function_key(key) == "prepare"
+
+
+def test_base_environ_hides_the_running_handlers_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Other threads can build environments without the running handler's variables (os.environ is global)."""
+    monkeypatch.setenv("SHARED", "outer")
+    _create_function("envy", {"SHARED": "inner", "ONLY_LAMBDA": "1"})
+    seen: dict[str, Any] = {}
+
+    def handler(event: dict[str, Any], context: Any) -> None:
+        base = moto_patches.base_environ()
+        seen.update(
+            inside=(os.environ["SHARED"], os.environ["ONLY_LAMBDA"]),
+            base=(base["SHARED"], "ONLY_LAMBDA" in base),
+        )
+
+    moto_patches.register_lambda_handler("envy", handler)
+    boto3.client("lambda", region_name=REGION).invoke(FunctionName="envy", Payload="{}")
+    assert seen == {"inside": ("inner", "1"), "base": ("outer", False)}
+    assert os.environ["SHARED"] == "outer" and "ONLY_LAMBDA" not in os.environ

@@ -634,7 +634,9 @@ def register_lambda_handler(
     ``AWS_LAMBDA_FUNCTION_NAME``/``_VERSION``/``_MEMORY_SIZE`` are set in ``os.environ`` for the duration of
     the call and restored afterwards. Because ``os.environ`` is process-global, invocations are serialised by
     one process-wide re-entrant lock: handlers run one at a time (fine for short tasks; a handler must not
-    wait for another thread's Lambda invocation). Thread-safe; re-registering replaces the handler.
+    wait for another thread's Lambda invocation). Other threads that copy ``os.environ`` (e.g. to start a
+    subprocess) should use :func:`base_environ`, which leaves out the running handlers' variables.
+    Thread-safe; re-registering replaces the handler.
     """
     key = _function_key(function_name_or_arn)
     with _LAMBDA_LOCK:
@@ -658,19 +660,50 @@ def _lookup_lambda(function_name: str) -> LambdaRegistration | None:
         return _LAMBDA_HANDLERS.get(function_name)
 
 
+#: Guards os.environ mutations by handler invocations and the overlay stack (held only briefly).
+_ENV_STATE_LOCK = threading.Lock()
+#: Values each active (possibly nested) invocation replaced: name -> previous value (None = was unset).
+_ENV_OVERLAYS: list[dict[str, str | None]] = []
+
+
+def _restore(saved: dict[str, str | None]) -> None:
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @contextlib.contextmanager
 def _lambda_environment(variables: dict[str, str]) -> Iterator[None]:
     with _LAMBDA_ENV_LOCK:
-        saved = {name: os.environ.get(name) for name in variables}
-        os.environ.update(variables)
+        with _ENV_STATE_LOCK:
+            saved = {name: os.environ.get(name) for name in variables}
+            os.environ.update(variables)
+            _ENV_OVERLAYS.append(saved)
         try:
             yield
         finally:
+            with _ENV_STATE_LOCK:
+                _ENV_OVERLAYS.remove(saved)
+                _restore(saved)
+
+
+def base_environ() -> dict[str, str]:
+    """A copy of ``os.environ`` without the variables of Lambda handlers running at this moment.
+
+    Use it (not ``os.environ``) in other threads that build environments, e.g. the Fargate agent's
+    subprocess environment, so a handler's variables never leak into a worker. Thread-safe.
+    """
+    with _ENV_STATE_LOCK:
+        environ = dict(os.environ)
+        for saved in reversed(_ENV_OVERLAYS):  # innermost first; the outermost saved value wins
             for name, value in saved.items():
                 if value is None:
-                    os.environ.pop(name, None)
+                    environ.pop(name, None)
                 else:
-                    os.environ[name] = value
+                    environ[name] = value
+    return environ
 
 
 def _function_error_payload(exc: BaseException) -> dict[str, Any]:

@@ -1,0 +1,84 @@
+"""The patches in server mode (ThreadedMotoServer in this process), as the local runtime uses moto."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from moto.server import ThreadedMotoServer
+
+from vidpipe.local import moto_patches
+from vidpipe.local.sfn_wait import wait_for_execution
+
+from ._agent import FakeAgent
+from ._helpers import REGION, create_sm, run_task_state
+
+IN_PROCESS_MOCK = False
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A patched ThreadedMotoServer; MOTO_PORT tells the interpreter where to send its service calls."""
+    port = _free_port()
+    monkeypatch.setenv("MOTO_PORT", str(port))
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+    requests.post(f"{url}/moto-api/config", json=config, timeout=5).raise_for_status()
+    try:
+        yield url
+    finally:
+        requests.post(f"{url}/moto-api/reset", timeout=5)
+        server.stop()
+
+
+def _client(name: str, url: str) -> Any:
+    return boto3.client(name, endpoint_url=url, region_name=REGION)
+
+
+def _ecs_env(url: str) -> dict[str, str]:
+    ec2, ecs = _client("ec2", url), _client("ecs", url)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="worker", Description="worker", VpcId=vpc)["GroupId"]
+    cluster = ecs.create_cluster(clusterName="vidpipe", capacityProviders=["FARGATE", "FARGATE_SPOT"])
+    task_definition = ecs.register_task_definition(
+        family="worker",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "worker", "image": "worker:local", "memory": 512}],
+    )
+    return {
+        "cluster": cluster["cluster"]["clusterArn"],
+        "task_definition": task_definition["taskDefinition"]["taskDefinitionArn"],
+        "subnet": subnet,
+        "security_group": group,
+    }
+
+
+def test_agent_exit_code_fails_the_sync_state_in_server_mode(endpoint: str) -> None:
+    """ECS hooks and the .sync failure work against a ThreadedMotoServer in the same process."""
+    sfn = _client("stepfunctions", endpoint)
+    arn = create_sm(sfn, {"StartAt": "Run", "States": {"Run": run_task_state(_ecs_env(endpoint))}})
+    with FakeAgent([(2, "EssentialContainerExited")]) as agent:
+        execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"job": "j"}))
+        result = wait_for_execution(sfn, execution["executionArn"], timeout=15)
+    assert len(agent.launches) == 1
+    assert result["error"] == "States.TaskFailed"
+    assert json.loads(result["cause"])["Containers"][0]["ExitCode"] == 2
+    assert moto_patches.is_applied()
