@@ -14,7 +14,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from vidpipe.cli import analyze, dlq, executions, jobs, logs, replay, results, status, upload
+from vidpipe.cli import analyze, demo, dlq, executions, jobs, local, logs, replay, results, status, upload
 from vidpipe.cli.errors import translate
 from vidpipe.cli.target import Target, TargetOptions, resolve_options
 
@@ -86,6 +86,8 @@ app.command("results")(results.command)
 app.command("logs")(logs.command)
 app.add_typer(dlq.app, name="dlq")
 app.command("analyze")(analyze.command)
+app.add_typer(local.app, name="local")
+app.command("demo")(demo.command)
 
 if __name__ == "__main__":  # pragma: no cover
     run()

@@ -20,6 +20,7 @@ from typing import Any
 from vidpipe.contract.names import DEFAULT_STACK_NAME
 from vidpipe.local import moto_patches
 from vidpipe.local.aws import ACCOUNT_ID, REGION, client, client_environment
+from vidpipe.local.defaults import DEFAULT_LOG_DIR, DEFAULT_MAX_TASKS
 from vidpipe.local.fargate import FargateAgent
 from vidpipe.local.lambdas import register_functions, unregister_functions
 from vidpipe.local.logs import TaskLogWriter
@@ -31,9 +32,6 @@ from vidpipe.local.template import Template, TemplateError, load_synthesized_tem
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORT = 4566
-DEFAULT_MAX_TASKS = 2
-DEFAULT_LOG_DIR = Path(".vidpipe") / "logs"
 MAX_CONCURRENT_TASKS = "MaxConcurrentTasks"  # the ASL placeholder bound to --max-tasks
 
 _ACTIVE = threading.Lock()  # held while a runtime runs in this process
@@ -53,6 +51,7 @@ class LocalRuntime:
         worker_env: variables added to every worker's environment (e.g. ``VIDPIPE_OPTIONS``).
         log_dir: where task logs are copied as files (None: CloudWatch Logs only).
         template: a synthesized template (default: synthesize the CDK app).
+        context: ``vidpipe:`` CDK context values for that synthesis (merged over cdk.json's).
         stop_grace_seconds: SIGTERM -> SIGKILL delay for worker processes.
     """
 
@@ -64,6 +63,7 @@ class LocalRuntime:
         worker_env: Mapping[str, str] | None = None,
         log_dir: Path | None = DEFAULT_LOG_DIR,
         template: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
         stop_grace_seconds: float = 10.0,
     ) -> None:
         if max_tasks < 1:
@@ -73,6 +73,7 @@ class LocalRuntime:
         self._worker_env = dict(worker_env or {})
         self._log_dir = log_dir
         self._template = template
+        self._context = dict(context or {})
         self._grace = stop_grace_seconds
         self._server = MotoServer(port)
         self._saved_env: dict[str, str | None] = {}
@@ -148,7 +149,7 @@ class LocalRuntime:
     # -- internals -----------------------------------------------------------------------------------------
     def _start(self) -> None:
         moto_patches.apply()
-        template = Template(self._template if self._template is not None else load_synthesized_template())
+        template = Template(self._template if self._template is not None else load_synthesized_template(self._context))
         endpoint = self._server.start()
         env = client_environment(endpoint)
         # The in-process handlers (and any boto3 client made in this process) reach the runtime, never AWS.

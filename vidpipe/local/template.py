@@ -19,12 +19,14 @@ class TemplateError(RuntimeError):
     """The template lacks something the local runtime needs, or uses an intrinsic it cannot resolve."""
 
 
-def load_synthesized_template() -> dict[str, Any]:
-    """The CDK app's synthesized template (cached by the infra package; about 5 s on first use)."""
-    from infra.synth import synthesized_template  # heavy import: CDK, jsii
+def load_synthesized_template(context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The CDK app's synthesized template (cached by :mod:`infra.synth`; several seconds when cold).
 
-    template: dict[str, Any] = synthesized_template()
-    return template
+    ``context`` holds ``vidpipe:`` context values merged over cdk.json's, as ``cdk synth -c`` would.
+    """
+    from infra.synth import synthesize  # imports the CDK (jsii) only when the cache misses
+
+    return synthesize(context)
 
 
 @dataclass(frozen=True)

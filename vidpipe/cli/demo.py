@@ -1,0 +1,107 @@
+"""``vidpipe demo``: the newcomer's first command.
+
+It starts the local runtime in this process (on a free port), generates a short sample video, uploads it,
+shows the job's progress, then prints the job's status and results summary and the execution's states with
+the same views as ``vidpipe status`` and ``vidpipe show``. Exit code 0 only if the execution SUCCEEDED.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from vidpipe.cli import render
+from vidpipe.cli.errors import UserError
+from vidpipe.local.defaults import DEFAULT_LOG_DIR, DEFAULT_MAX_TASKS
+
+DEMO_KEY = "demo/vidpipe demo.mp4"  # a space on purpose: S3 events encode it, the pipeline decodes it
+
+
+def run_demo(timeout: float, max_tasks: int, log_dir: Path | None) -> bool:
+    """Run the demo end to end; True when the execution SUCCEEDED."""
+    from vidpipe.cli import status as status_view
+    from vidpipe.cli.executions import TIMELINE_COLUMNS, show_execution
+    from vidpipe.cli.target import Target, TargetOptions
+    from vidpipe.clipgen import make_demo_clip
+    from vidpipe.contract.names import Output
+    from vidpipe.local.jobs import JobWaitTimeout, upload, wait_for_job
+    from vidpipe.local.runtime import LocalRuntime
+    from vidpipe.local.sfn_wait import ExecutionWaitTimeout, wait_for_execution
+
+    console = render.console
+    # The in-process Lambda handlers log every step at INFO: the demo shows progress itself.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    started = time.monotonic()
+    with console.status("Starting the local runtime (the first run synthesizes the CDK stack)..."):
+        runtime = LocalRuntime(port=0, max_tasks=max_tasks, log_dir=log_dir).start()
+    try:
+        console.print(
+            f"[green]✓[/] local runtime at {runtime.endpoint_url} ({time.monotonic() - started:.1f}s)"
+        )
+        outputs = runtime.outputs
+        with tempfile.TemporaryDirectory(prefix="vidpipe-demo-") as tmp:
+            clip = Path(tmp) / "vidpipe-demo.mp4"
+            with console.status("Generating a sample video..."):
+                manifest = make_demo_clip(clip)
+            console.print(
+                f"[green]✓[/] sample video: {manifest.duration:.0f}s {manifest.width}x{manifest.height}"
+            )
+            up = upload(runtime.client("s3"), outputs[Output.VIDEO_BUCKET], DEMO_KEY, clip)
+        console.print(f"[green]✓[/] uploaded s3://{up.bucket}/{up.key}")
+
+        with console.status("Waiting for the pipeline...") as spinner:
+
+            def on_change(record: dict[str, Any] | None) -> None:
+                state = record["status"] if record else "waiting for the queue and the pipe"
+                spinner.update(f"job: {state} ({time.monotonic() - started:.0f}s)")
+                if record:
+                    console.print(f"  job {record['job_id']} {render.styled(record['status'])}")
+
+            try:
+                record = wait_for_job(
+                    runtime.client("dynamodb"),
+                    outputs[Output.JOB_TABLE],
+                    up,
+                    timeout,
+                    on_change=on_change,
+                )
+                execution = wait_for_execution(
+                    runtime.client("stepfunctions"), str(record["execution_arn"]), timeout=60
+                )
+            except (JobWaitTimeout, ExecutionWaitTimeout) as exc:
+                raise UserError(f"the demo did not finish: {exc}") from exc
+
+        target = Target(TargetOptions(stack=runtime.stack_name, endpoint_url=runtime.endpoint_url))
+        console.print()
+        console.rule("job")
+        status_view._print(status_view.job_status(target, record))  # the `vidpipe status` view
+        summary = record.get("summary") or {}
+        if summary:
+            console.rule("results summary")
+            render.print_json(summary)
+        console.rule("execution")
+        document = show_execution(target, execution["executionArn"])  # the `vidpipe show` view
+        render.table(document["states"], TIMELINE_COLUMNS, empty="no states entered")
+        succeeded = execution["status"] == "SUCCEEDED"
+        verdict = "[green]SUCCEEDED[/]" if succeeded else f"[red]{execution['status']}[/]"
+        console.print(
+            f"\nexecution {verdict} in {time.monotonic() - started:.1f}s; worker log: {log_dir or 'CloudWatch Logs'}"
+        )
+        return succeeded
+    finally:
+        runtime.stop()
+
+
+def command(
+    timeout: Annotated[float, typer.Option(min=10, help="Seconds to wait for the job.")] = 600,
+    max_tasks: Annotated[int, typer.Option(min=1, help="Worker processes at once.")] = DEFAULT_MAX_TASKS,
+    log_dir: Annotated[Path, typer.Option(help="Where the worker's log is copied.")] = DEFAULT_LOG_DIR,
+) -> None:
+    """Run the whole pipeline locally on a generated sample video (no AWS account, no Docker)."""
+    if not run_demo(timeout, max_tasks, log_dir):
+        raise typer.Exit(1)

@@ -1,0 +1,10 @@
+"""Defaults of the local runtime, in a module light enough for the CLI to import at ``--help`` time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+DEFAULT_PORT: Final = 4566  # the port AWS tools conventionally use for a local AWS
+DEFAULT_MAX_TASKS: Final = 2  # worker processes at once: each decodes video, so a laptop runs few
+DEFAULT_LOG_DIR: Final = Path(".vidpipe") / "logs"
