@@ -22,6 +22,9 @@ WORKER_LOG_STREAM_PREFIX = "worker"
 IMAGE_EXCLUDES = [
     ".git", ".venv", "node_modules", "cdk.out", ".vidpipe", ".pytest_cache", ".ruff_cache", ".mypy_cache",
     "**/__pycache__", "*.egg-info", "build", "dist",
+    # Last: re-include the Dockerfile even if .dockerignore drops it. CDK builds from the staged copy in
+    # cdk.out with `--file worker/Dockerfile`, so the file must be staged (CDK only re-includes a root one).
+    "!worker/Dockerfile",
 ]  # fmt: skip
 """Never part of the worker's build context (the repository root); the root .dockerignore adds more."""
 

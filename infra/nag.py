@@ -93,7 +93,7 @@ def apply_nag(app: cdk.App, stack: VidpipeStack) -> None:
                 "The environment holds non-secret defaults (analyzer options, size and duration limits); "
                 "per-job values come as container overrides. No secrets are passed.")  # fmt: skip
     execution_role = worker.task_definition.execution_role
-    if execution_role is not None:
+    if execution_role is not None and not stack.settings.worker_image:  # asset image: pulled from CDK's ECR
         acknowledge_wildcards(execution_role, {
             "*": "ecr:GetAuthorizationToken supports no resource-level scoping (needed to pull the image asset).",
         })  # fmt: skip

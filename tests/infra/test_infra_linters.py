@@ -31,20 +31,31 @@ def test_every_acknowledgement_has_a_reason_and_is_needed(request: pytest.Fixtur
     synth: Synth = request.getfixturevalue(which)
     metadata = json.loads(next(synth.outdir.glob("*.metadata.json")).read_text())
     acknowledged = {
-        rule: reason
-        for entries in metadata.values()
+        (path.lstrip("/"), rule): reason
+        for path, entries in metadata.items()
         for entry in entries
         if entry["type"] == "aws:cdk:acknowledged-rules"
         for rule, reason in entry["data"].items()
         if rule.startswith("AwsSolutions::")
     }
     assert acknowledged, "no acknowledgement found: has the metadata format changed?"
-    for rule, reason in acknowledged.items():
-        assert len(reason) >= 40, f"{rule}: reason too thin: {reason!r}"
+    for (path, rule), reason in acknowledged.items():
+        assert len(reason) >= 40, f"{path} {rule}: reason too thin: {reason!r}"
     report = json.loads((synth.outdir / "validation-report.json").read_text())
     (nag,) = [p for p in report["pluginReports"] if p["pluginName"] == "AwsSolutions"]
-    suppressed = {v["ruleName"] for v in nag["suppressedViolations"]}
-    stale = {r for r in acknowledged if r.split("::", 1)[1] not in suppressed}
+    suppressed = {
+        (construct["constructPath"], violation["ruleName"])
+        for violation in nag["suppressedViolations"]
+        for construct in violation["violatingConstructs"]
+    }
+    stale = {
+        (path, rule)
+        for path, rule in acknowledged
+        if not any(
+            name == rule.split("::", 1)[1] and (where == path or where.startswith(path + "/"))
+            for where, name in suppressed
+        )
+    }
     assert not stale, f"acknowledgements that match no finding (remove them): {stale}"
 
 
