@@ -11,11 +11,12 @@ from infra.paths import REPO_ROOT
 
 
 def _synth(tmp_path_factory: pytest.TempPathFactory, name: str, context: dict[str, Any]) -> Synth:
-    from infra.synth import synthesize
+    from infra.synth import _fingerprint, cdk_json_context, synthesize
 
     outdir = tmp_path_factory.mktemp(name)
+    fingerprint = _fingerprint({**cdk_json_context(), **context})
     template = synthesize(context, outdir=outdir)  # raises if cdk-nag reports an unacknowledged finding
-    return Synth(template=template, outdir=outdir)
+    return Synth(template=template, outdir=outdir, fingerprint=fingerprint)
 
 
 @pytest.fixture(scope="session")

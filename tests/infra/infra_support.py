@@ -39,6 +39,7 @@ class Synth:
 
     template: dict[str, Any]
     outdir: Path
+    fingerprint: str  # infra.synth's cache key when the session synthesized
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.template["Resources"].items() if v["Type"] == resource_type}
