@@ -1,0 +1,110 @@
+"""The real pipeline definition runs on patched moto: Spot interruption -> on-demand fallback -> Record.
+
+A compatibility check of the patches against statemachine/pipeline.asl.json (the definition tests own its
+paths); Lambda handlers are stand-ins registered in-process, ECS tasks are finished by a fake agent.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from vidpipe.local import moto_patches
+from vidpipe.local.sfn_wait import wait_for_execution
+
+from ._agent import FakeAgent
+from ._helpers import REGION, ROLE_ARN
+
+ASL = Path(__file__).resolve().parents[2] / "statemachine" / "pipeline.asl.json"
+JOB = {
+    "job_id": "j1",
+    "bucket": "videos",
+    "key": "a b.mp4",
+    "version": "v1",
+    "etag": "e",
+    "size": 1,
+    "object_uri": "s3://videos/a b.mp4",
+    "results_bucket": "results",
+    "results_key": "jobs/j1/results.json",
+    "slot_holder": "holder_j1",
+}
+
+
+def _function(name: str) -> str:
+    role = boto3.client("iam", region_name=REGION).create_role(
+        RoleName=f"{name}-role",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ]
+            }
+        ),
+    )["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("h.py", "def handler(event, context):\n    return event\n")
+    return boto3.client("lambda", region_name=REGION).create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=role,
+        Handler="h.handler",
+        Code={"ZipFile": code.getvalue()},
+    )["FunctionArn"]
+
+
+def _definition(ecs_env: dict[str, str]) -> str:
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName="jobs",
+        KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "job_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    values = {
+        "PrepareFunctionArn": _function("prepare"),
+        "RecordFunctionArn": _function("record"),
+        "JobTableName": "jobs",
+        "ClusterArn": ecs_env["cluster"],
+        "TaskDefinitionArn": ecs_env["task_definition"],
+        "SubnetIds": ecs_env["subnet"],
+        "SecurityGroupIds": ecs_env["security_group"],
+        "AssignPublicIp": "ENABLED",
+        "MaxConcurrentTasks": "2",
+    }
+    text = ASL.read_text(encoding="utf-8")
+    for name, value in values.items():
+        text = text.replace("${" + name + "}", value)
+    return text
+
+
+@pytest.mark.skipif(not ASL.exists(), reason="no pipeline definition yet")
+def test_pipeline_spot_interruption_falls_back_to_on_demand(sfn: Any, ecs_env: dict[str, str]) -> None:
+    definition = _definition(ecs_env)
+    recorded: list[dict[str, Any]] = []
+    moto_patches.register_lambda_handler("prepare", lambda event, context: {"jobs": [JOB], "skipped": []})
+    moto_patches.register_lambda_handler(
+        "record",
+        lambda event, context: (
+            recorded.append(event) or {"job_id": event["job"]["job_id"], "status": "SUCCEEDED"}
+        ),
+    )
+    arn = sfn.create_state_machine(name="pipeline", definition=definition, roleArn=ROLE_ARN)[
+        "stateMachineArn"
+    ]
+    with FakeAgent([(143, "SpotInterruption"), (0, "EssentialContainerExited")]) as agent:
+        execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps([{"body": "{}"}]))
+        result = wait_for_execution(sfn, execution["executionArn"], timeout=30)
+    assert result["status"] == "SUCCEEDED", result
+    providers = [launch.capacity_provider_strategy[0]["capacityProvider"] for launch in agent.launches]
+    assert providers == ["FARGATE_SPOT", "FARGATE"]
+    assert recorded and recorded[0]["task"]["task_arn"] == agent.launches[1].task_arn
