@@ -173,3 +173,24 @@ def test_stop_task_on_held_task_waits_for_the_agent_exit_code(sfn: Any, ecs_env:
     assert result["error"] == "States.TaskFailed"
     cause = json.loads(result["cause"])
     assert (cause["StopCode"], cause["Containers"][0]["ExitCode"]) == ("UserInitiated", 143)
+
+
+def test_ecs_api_error_is_named_like_aws(sfn: Any, ecs_env: dict[str, str]) -> None:
+    """Defect 1c: an ECS API error fails the state with ECS.<Code> (not States.Runtime), catchable."""
+    state = run_task_state(ecs_env, Catch=[{"ErrorEquals": ["States.TaskFailed"], "Next": "Caught"}])
+    state["Parameters"]["Cluster"] = "no-such-cluster"
+    state.pop("End")
+    state["Next"] = "Done"
+    definition = {
+        "StartAt": "Run",
+        "States": {
+            "Run": state,
+            "Done": {"Type": "Succeed"},
+            "Caught": {"Type": "Fail", "ErrorPath": "$.Error", "CausePath": "$.Cause"},
+        },
+    }
+    result = _run(sfn, definition)
+    assert result["error"] == "ECS.ClusterNotFoundException"
+    assert "Service: AmazonECS" in result["cause"]
+    assert moto_patches.ecs_error_name("ThrottlingException") == "ECS.AmazonECSException"
+    assert moto_patches.ecs_error_name("InvalidParameterException") == "ECS.InvalidParameterException"

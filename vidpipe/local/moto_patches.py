@@ -170,6 +170,62 @@ def _patch_ecs_run_task_parameters() -> None:
     state_task_service_ecs._SUPPORTED_API_PARAM_BINDINGS["runtask"].update(ECS_RUN_TASK_EXTRA_PARAMETERS)
 
 
+def ecs_error_name(error_code: str) -> str:
+    """Step Functions' name for an ECS API error: ``ECS.<Code>`` for errors the ECS model defines
+    (``ECS.InvalidParameterException``, ``ECS.ClusterNotFoundException``), else ``ECS.AmazonECSException``
+    (e.g. throttling: ``Rate exceeded``), as the Java SDK used by Step Functions reports them."""
+    modelled = {shape.name for shape in _service_model("ecs").error_shapes}
+    return f"ECS.{error_code}" if error_code in modelled else "ECS.AmazonECSException"
+
+
+def _patch_ecs_client_errors() -> None:
+    """Defect 1c: an ECS API error (RunTask on a missing cluster, a bad parameter, throttling) becomes
+    ``States.Runtime`` with the Python exception text.
+
+    AWS: the state fails with ``ECS.<ErrorCode>`` (``ECS.AmazonECSException`` for unmodelled codes such as
+    throttling) and a Java-SDK style Cause, which Retry/Catch (and ``States.TaskFailed``/``States.ALL``) match.
+    Patch: give the ECS integration a ``_from_error`` for botocore ``ClientError``, as moto has for Lambda and
+    DynamoDB.
+    """
+    from botocore.exceptions import ClientError
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_ecs import (
+        StateTaskServiceEcs,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    original = StateTaskServiceEcs._from_error
+
+    def _from_error(self: Any, env: Any, ex: Exception) -> Any:
+        if not isinstance(ex, ClientError):
+            return original(self, env, ex)
+        code = ex.response["Error"].get("Code") or "AmazonECSException"
+        error = ecs_error_name(code)
+        meta = ex.response.get("ResponseMetadata", {})
+        cause = (
+            f"{ex.response['Error'].get('Message', '')} (Service: AmazonECS; Status Code: "
+            f"{meta.get('HTTPStatusCode', 400)}; Error Code: {code}; Request ID: {meta.get('RequestId', '')}; "
+            "Proxy: null)"
+        )
+        return FailureEvent(
+            env=env,
+            error_name=CustomErrorName(error),
+            event_type=HistoryEventType.TaskFailed,
+            event_details=EventDetails(
+                taskFailedEventDetails=TaskFailedEventDetails(
+                    error=error,
+                    cause=cause,
+                    resource=self._get_sfn_resource(),
+                    resourceType=self._get_sfn_resource_type(),
+                )
+            ),
+        )
+
+    StateTaskServiceEcs._from_error = _from_error  # type: ignore[method-assign]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # (2) JSONata
 # ---------------------------------------------------------------------------------------------------------
@@ -998,6 +1054,7 @@ _ORIGINAL: dict[str, Any] = {}
 _PATCHES: tuple[Callable[[], None], ...] = (
     _patch_name_normalisation,
     _patch_ecs_run_task_parameters,
+    _patch_ecs_client_errors,
     _patch_jsonata,
     _patch_definite_jsonpath,
     _patch_fresh_token_per_attempt,
