@@ -26,7 +26,7 @@ app = typer.Typer(
 
 SHOW_COLUMNS = ("message_id", "key", "event", "event_time", "receives", "sent")
 REDRIVE_COLUMNS = ("message_id", "key", "action")
-_PEEK_ROUNDS = 10  # receive calls without a new message before a peek stops
+_PEEK_ROUNDS = 3  # receive calls without a new message before a peek stops
 
 
 def summarize(body: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -121,6 +121,23 @@ class Resources:
         return cls(stack=stack, outputs=dict(outputs), **values)
 
 
+@cache
+def _data_loader() -> Any:
+    """botocore's service-model loader, shared: parsing the models is most of a client's creation time."""
+    from botocore.loaders import create_loader
+
+    return create_loader()
+
+
+def _botocore_session() -> Any:
+    """A fresh botocore session (own credentials and config) that reuses the parsed service models."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _data_loader())
+    return session
+
+
 class Target:
     """A session on AWS or on the local runtime, its clients, and the stack's resources (all lazy)."""
 
@@ -142,12 +159,18 @@ class Target:
         """The boto3 session; locally, dummy credentials and us-east-1 unless configured otherwise."""
         import boto3
 
-        session = boto3.Session(profile_name=self.options.profile, region_name=self.options.region)
+        session = boto3.Session(
+            botocore_session=_botocore_session(),
+            profile_name=self.options.profile,
+            region_name=self.options.region,
+        )
         if self.is_local:
             kwargs: dict[str, str] = {"region_name": session.region_name or LOCAL_REGION}
             if session.get_credentials() is None:
                 kwargs |= LOCAL_CREDENTIALS
-            session = boto3.Session(profile_name=self.options.profile, **kwargs)
+            session = boto3.Session(
+                botocore_session=_botocore_session(), profile_name=self.options.profile, **kwargs
+            )
         return session
 
     @property

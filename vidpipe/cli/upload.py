@@ -136,32 +136,55 @@ def upload_all(tgt: Target, planned: list[Planned], progress: bool = True) -> li
     return rows
 
 
+def find_job(store: JobStore, upload: dict[str, Any]) -> dict[str, Any] | None:
+    """The job record of an uploaded object version: by its job id, else by object and version/ETag.
+
+    The second look-up covers an event source that leaves ``versionId`` out of the S3 notification (moto
+    does, today): the pipeline then derives the job id from the ETag alone, so the id computed from the put
+    response differs, but the record still names the object, version or ETag.
+    """
+    record = store.get(upload["job_id"])
+    if record is not None:
+        return record
+    etag = (upload.get("etag") or "").strip('"')
+    for candidate in store.by_object(upload["object_uri"]):
+        if (upload.get("version") and candidate.get("version") == upload["version"]) or (
+            etag and not candidate.get("version") and str(candidate.get("etag", "")).strip('"') == etag
+        ):
+            return candidate
+    return None
+
+
 def wait_for_jobs(
     store: JobStore,
-    job_ids: list[str],
+    uploads: list[dict[str, Any]],
     timeout: float,
     interval: float,
-    on_change: Callable[[str, str], None] = lambda job_id, status: None,
+    on_change: Callable[[dict[str, Any], str], None] = lambda upload, status: None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, str]:
-    """Poll the job records until every job is SUCCEEDED, REJECTED or FAILED, or the deadline passes.
+) -> None:
+    """Poll until every upload's job is SUCCEEDED, REJECTED or FAILED, or the deadline passes.
 
-    Returns the last status seen per job ("PENDING" while the record does not exist yet).
+    Sets each upload row's ``status`` ("PENDING" while no record exists yet) and, when the pipeline's job id
+    differs from the computed one, its ``job_id``.
     """
     deadline = clock() + timeout
-    statuses = dict.fromkeys(job_ids, "PENDING")
+    for upload in uploads:
+        upload["status"] = "PENDING"
     while True:
-        for job_id, old in statuses.items():
-            if old in TERMINAL_STATUSES:
+        for upload in uploads:
+            if upload["status"] in TERMINAL_STATUSES:
                 continue
-            record = store.get(job_id)
+            record = find_job(store, upload)
             new = str(record["status"]) if record else "PENDING"
-            if new != old:
-                statuses[job_id] = new
-                on_change(job_id, new)
-        if all(s in TERMINAL_STATUSES for s in statuses.values()) or clock() >= deadline:
-            return statuses
+            if record is not None:
+                upload["job_id"] = record["job_id"]
+            if new != upload["status"]:
+                upload["status"] = new
+                on_change(upload, new)
+        if all(u["status"] in TERMINAL_STATUSES for u in uploads) or clock() >= deadline:
+            return
         sleep(min(interval, max(deadline - clock(), 0)))
 
 
@@ -171,6 +194,22 @@ def outcome_exit_code(statuses: Iterable[str]) -> int:
     if any(s not in TERMINAL_STATUSES or s == JobStatus.FAILED for s in statuses):
         return 1
     return EXIT_REJECTED if JobStatus.REJECTED in statuses else 0
+
+
+def follow(store: JobStore, rows: list[dict[str, Any]], timeout: float, interval: float, quiet: bool) -> None:
+    """:func:`wait_for_jobs` with a live line on stderr: each change, and how many jobs are still open."""
+    status = render.err_console.status("waiting for the pipeline", spinner="dots")
+
+    def report(upload: dict[str, Any], new: str) -> None:
+        render.err_console.print(f"{upload['key']}: {render.styled(new)}")
+        done = sum(row["status"] in TERMINAL_STATUSES for row in rows)
+        status.update(f"waiting for the pipeline: {done}/{len(rows)} finished")
+
+    if quiet:
+        wait_for_jobs(store, rows, timeout, interval)
+        return
+    with status:
+        wait_for_jobs(store, rows, timeout, interval, report)
 
 
 def command(
@@ -193,15 +232,7 @@ def command(
     tgt = target(ctx)
     rows = upload_all(tgt, planned, progress=not as_json)
     if wait:
-        by_id = {row["job_id"]: row for row in rows}
-
-        def report(job_id: str, status: str) -> None:
-            if not as_json:
-                render.err_console.print(f"{by_id[job_id]['key']}: {render.styled(status)}")
-
-        statuses = wait_for_jobs(job_store(tgt), list(by_id), timeout, interval, report)
-        for row in rows:
-            row["status"] = statuses[row["job_id"]]
+        follow(job_store(tgt), rows, timeout, interval, quiet=as_json)
     if as_json:
         render.print_json(rows)
     else:
