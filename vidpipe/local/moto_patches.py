@@ -1051,7 +1051,37 @@ def _patch_ecs_hooks() -> None:
 
 _ORIGINAL: dict[str, Any] = {}
 
+# ---------------------------------------------------------------------------------------------------------
+# (11) a failed Map iteration keeps its States.* error name
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _patch_map_iteration_error_names() -> None:
+    """A Map iteration that fails with a ``States.*`` error fails the execution with ``States.Runtime``.
+
+    moto wraps the iteration's error name in ``CustomErrorName``, which refuses names starting with
+    ``States.``: an iteration ending in ``States.TaskFailed`` (retries of an ECS task exhausted) becomes
+    ``States.Runtime`` "Custom Error Names MUST NOT begin with the prefix 'States.'" and the task's cause is
+    lost. On AWS the Map state, and so the execution, fails with the iteration's own error and cause. The
+    patch builds a ``StatesErrorName`` for the ``States.*`` names and keeps ``CustomErrorName`` for others.
+    """
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import iteration_worker
+
+    def error_name_of(error_name: str | None) -> Any:
+        if error_name is not None and error_name.startswith("States."):
+            try:
+                return StatesErrorName.from_name(error_name)
+            except (KeyError, ValueError):
+                pass
+        return CustomErrorName(error_name=error_name)
+
+    iteration_worker.CustomErrorName = error_name_of  # type: ignore[attr-defined,assignment]
+
+
 _PATCHES: tuple[Callable[[], None], ...] = (
+    _patch_map_iteration_error_names,
     _patch_name_normalisation,
     _patch_ecs_run_task_parameters,
     _patch_ecs_client_errors,
