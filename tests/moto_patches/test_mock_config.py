@@ -60,6 +60,7 @@ CONFIG: dict[str, Any] = {
             "TestCases": {
                 "ThrottledTwiceThenSuccess": {"Analyze": "ThrottleTwice", "Record": "RecordOk"},
                 "AlwaysCrashes": {"Analyze": "Crash", "Record": "RecordOk"},
+                "Succeeds": {"Analyze": "Stopped", "Record": "RecordOk"},
             }
         }
     },
@@ -73,6 +74,7 @@ CONFIG: dict[str, Any] = {
                 "Throw": {"Error": "States.TaskFailed", "Cause": '{"StopCode":"EssentialContainerExited"}'}
             }
         },
+        "Stopped": {"0": STOPPED_OK},
         "RecordOk": {"0": {"Return": {"StatusCode": 200, "Payload": {"status": "SUCCEEDED"}}}},
     },
 }
@@ -133,7 +135,7 @@ def test_config_from_sfn_mock_config_file(
     path = tmp_path / "mocks.json"
     path.write_text(json.dumps(CONFIG), encoding="utf-8")
     monkeypatch.setenv("SFN_MOCK_CONFIG", str(path))
-    assert _start(sfn, pipeline, "ThrottledTwiceThenSuccess")["status"] == "SUCCEEDED"
+    assert _start(sfn, pipeline, "Succeeds")["status"] == "SUCCEEDED"
 
 
 def test_unknown_test_case_and_bad_config_are_errors(sfn: Any, pipeline: str) -> None:
