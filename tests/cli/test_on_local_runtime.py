@@ -1,0 +1,123 @@
+"""The CLI against the real local runtime (moto server, pipe, Fargate agent running the worker, handlers):
+upload of a folder with --wait, a forced failure, jobs --status FAILED, replay --failed (dry run, then for
+real until SUCCEEDED), a second replay doing nothing, status by key / job / execution, show, logs, results.
+
+The worker runs with ``{"noop": true}`` options: a real worker process that skips the analysis, so the tier
+stays fast; the analysis itself is covered by the worker's and the e2e tiers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from vidpipe.cli.main import app
+
+pytestmark = pytest.mark.slow
+DEADLINE = 90.0
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Iterator[Any]:
+    local = pytest.importorskip("vidpipe.local.runtime")
+    with local.LocalRuntime(
+        port=0,
+        log_dir=None,
+        stop_grace_seconds=3.0,
+        worker_env={"VIDPIPE_OPTIONS": json.dumps({"noop": True})},
+    ) as started:
+        yield started
+
+
+@pytest.fixture
+def vidpipe(runtime: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def run(*args: str, code: int = 0) -> Any:
+        result = CliRunner().invoke(
+            app, ["--endpoint-url", runtime.endpoint_url, *args], catch_exceptions=False
+        )
+        assert result.exit_code == code, result.output
+        return result
+
+    return run
+
+
+def _clips(root: Path, names: list[str]) -> Path:
+    from vidpipe.clipgen.encode import Encoding
+    from vidpipe.clipgen.unusual import manifest_of
+
+    root.mkdir(parents=True, exist_ok=True)
+    first = root / names[0]
+    manifest_of(first, Encoding())
+    for name in names[1:]:
+        (root / name).write_bytes(first.read_bytes() + name.encode())  # distinct content, distinct ETag
+    return root
+
+
+def _status(vidpipe: Any, target: str) -> dict[str, Any]:
+    [entry] = json.loads(vidpipe("status", target, "--json").stdout)
+    return entry
+
+
+def test_upload_fail_replay_inspect(vidpipe: Any, runtime: Any, tmp_path: Path) -> None:
+    folder = _clips(tmp_path / "batch", ["one.mp4", "two.mp4"])
+    rows = json.loads(
+        vidpipe("upload", str(folder), "--prefix", "ok", "--wait", "--timeout", "90", "--json").stdout
+    )
+    assert [(r["key"], r["status"]) for r in rows] == [
+        ("ok/one.mp4", "SUCCEEDED"),
+        ("ok/two.mp4", "SUCCEEDED"),
+    ]
+
+    runtime.agent.inject_fault("crash", count=None)
+    crash = _clips(tmp_path / "crash", ["crash.mp4"]) / "crash.mp4"
+    result = vidpipe("upload", str(crash), "--prefix", "bad", "--wait", "--timeout", "90", "--json", code=1)
+    [failed] = json.loads(result.stdout)
+    assert failed["status"] == "FAILED"
+    runtime.agent.clear_faults()
+    job_id = failed["job_id"]
+
+    listed = json.loads(vidpipe("jobs", "--status", "FAILED", "--json").stdout)
+    assert [j["job_id"] for j in listed] == [job_id]
+
+    before = _status(vidpipe, job_id)
+    dry = json.loads(vidpipe("replay", "--failed", "--dry-run", "--json").stdout)
+    assert [(r["job"], r["action"]) for r in dry] == [(job_id, "would-redrive")]
+    assert _status(vidpipe, job_id) == before
+
+    [replayed] = json.loads(vidpipe("replay", "--failed", "--json").stdout)
+    assert replayed["action"] == "restarted", replayed  # moto has no RedriveExecution
+    [again] = json.loads(vidpipe("replay", job_id, "--json").stdout)
+    assert again["action"] == "skipped", again
+
+    deadline = time.monotonic() + DEADLINE
+    while (entry := _status(vidpipe, job_id))["job"]["status"] != "SUCCEEDED":
+        assert time.monotonic() < deadline, entry
+        time.sleep(0.5)
+    assert entry["job"]["attempts"] == 2
+    assert entry["execution"]["execution_arn"] == replayed["new_execution"]
+    [after] = json.loads(vidpipe("replay", job_id, "--json").stdout)
+    assert (after["action"], after["reason"]) == ("skipped", "job already SUCCEEDED: nothing to replay")
+
+    by_key = _status(vidpipe, entry["job"]["object_uri"])
+    by_execution = _status(vidpipe, replayed["new_execution"].rsplit(":", 1)[1])
+    assert by_key["job"]["job_id"] == by_execution["job"]["job_id"] == job_id
+
+    shown = json.loads(vidpipe("show", replayed["new_execution"], "--json").stdout)
+    assert shown["status"] == "SUCCEEDED" and "Record" in [s["state"] for s in shown["states"]]
+    first_run = json.loads(vidpipe("show", before["execution"]["execution_arn"], "--json").stdout)
+    analyze = [s for s in first_run["states"] if s["state"] == "AnalyzeOnDemand"]
+    assert analyze and analyze[-1]["retries"] >= 1 and analyze[-1]["error"]
+
+    log = json.loads(vidpipe("logs", job_id, "--json").stdout)
+    assert log["events"], log
+    document = json.loads(vidpipe("results", job_id, "--json").stdout)
+    assert document["job_id"] == job_id and document["verdict"] == "analysed"
