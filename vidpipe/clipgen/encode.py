@@ -26,6 +26,8 @@ class Encoding:
             at ``width`` x ``height``.
         vfr: give frames irregular durations (variable frame rate).
         audio_codec: ``aac`` or ``libopus`` (WebM), or None for no audio track.
+        grain: amplitude of per-frame sensor-like noise (0: none); real footage is noisy, which sets its
+            bitrate and decoding cost.
     """
 
     codec: str = "libx264"
@@ -36,6 +38,7 @@ class Encoding:
     rotation: int = 0
     vfr: bool = False
     audio_codec: str | None = "aac"
+    grain: int = 0
 
 
 AUDIO_RATE = 48000
@@ -84,8 +87,11 @@ def _write_video(out: object, video: object, shots: Sequence[Shot], enc: Encodin
     index = 0
     pts_ms = 0
     turns = enc.rotation // 90 % 4
+    noise = _grain(enc) if enc.grain else None
     for shot, count, _start in frame_times(shots, enc):
         for view in frames(shot, enc.width, enc.height, count):
+            if noise is not None:
+                view = np.clip(view + noise[index % len(noise)], 0, 255).astype(np.uint8)
             stored = np.rot90(view, -turns) if turns else view
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(stored), format="rgb24")
             if enc.vfr:
@@ -100,6 +106,12 @@ def _write_video(out: object, video: object, shots: Sequence[Shot], enc: Encodin
                 out.mux(packet)  # type: ignore[attr-defined]
     for packet in video.encode():  # type: ignore[attr-defined]
         out.mux(packet)  # type: ignore[attr-defined]
+
+
+def _grain(enc: Encoding) -> np.ndarray:
+    """A small bank of noise frames, cycled (cheaper than fresh noise for every frame)."""
+    rng = np.random.default_rng(1)
+    return rng.integers(-enc.grain, enc.grain + 1, (7, enc.height, enc.width, 3), dtype=np.int16)
 
 
 def _write_audio(out: object, sound: object, audio: np.ndarray) -> None:

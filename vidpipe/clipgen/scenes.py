@@ -24,11 +24,13 @@ class Shot:
         picture: a scikit-image sample name (``astronaut``, ``coffee``, ``chelsea``, ``rocket``) or
             ``#rrggbb`` for a plain colour.
         caption: text burnt into the bottom of the picture, or None.
+        pan: slide slowly across the picture (camera motion) rather than hold it still (a slide, a tripod).
     """
 
     seconds: float
     picture: str
     caption: str | None = None
+    pan: bool = True
 
     @property
     def has_face(self) -> bool:
@@ -72,7 +74,7 @@ def render_canvas(shot: Shot, width: int, height: int, pan: int) -> np.ndarray:
 
 def frames(shot: Shot, width: int, height: int, count: int) -> list[np.ndarray]:
     """Views of the shot for ``count`` consecutive frames (the pan bounces back at the picture's edge)."""
-    pan = min(count * PAN_PIXELS_PER_FRAME, width // 4)
+    pan = min(count * PAN_PIXELS_PER_FRAME, width // 4) if shot.pan else 0
     canvas = render_canvas(shot, width, height, pan)
     period = max(1, 2 * pan)
     views = []

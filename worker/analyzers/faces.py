@@ -79,10 +79,10 @@ class FacesAnalyzer(Analyzer):
         sx, sy = w / in_w, h / in_h
         return [
             [
-                round(x1[i] * sx, 1),
-                round(y1[i] * sy, 1),
-                round(x2[i] * sx, 1),
-                round(y2[i] * sy, 1),
+                round(float(x1[i] * sx), 1),
+                round(float(y1[i] * sy), 1),
+                round(float(x2[i] * sx), 1),
+                round(float(y2[i] * sy), 1),
                 round(float(scores[i]), 3),
             ]
             for i in np.asarray(keep).reshape(-1)

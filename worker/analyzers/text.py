@@ -49,6 +49,9 @@ class TextAnalyzer(Analyzer):
                 "Global.log_level": "error",
                 "Det.limit_type": "max",
                 "Det.limit_side_len": self.det_max_side,
+                # One core for inference: the decoder has the other (see worker.pipeline).
+                "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
             }
         )
 
