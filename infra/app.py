@@ -34,7 +34,13 @@ def build_app(
     Raises:
         SettingsError: when any ``vidpipe:`` context value is invalid or unknown (all problems at once).
     """
-    app = cdk.App(context={**FEATURE_FLAGS, **(context or {})}, outdir=outdir)
+    app = cdk.App(
+        context={**FEATURE_FLAGS, **(context or {})},
+        outdir=outdir,
+        # CDK's built-in CloudFormation schema validation costs ~15 s per synth (most of the synth time);
+        # tests/infra runs cfn-lint on the template instead, which checks the same schemas and more.
+        builtin_cloud_formation_validation=False,
+    )
     settings = load_settings(_vidpipe_context(app, context))
     stack = VidpipeStack(app, settings.stack_name, settings=settings)
     if nag:

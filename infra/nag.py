@@ -111,10 +111,6 @@ def apply_nag(app: cdk.App, stack: VidpipeStack) -> None:
         stack.format_arn(service="ecs", resource="task", resource_name=f"{worker.cluster.cluster_name}/*"):
             "StopTask/DescribeTasks on tasks of this cluster; task ids are only known at run time.",
     })  # fmt: skip
-    cdk.Validations.of(workflow.state_machine).acknowledge(cdk.Acknowledgment(
-        id="CloudFormation-Validate::E1029",
-        reason="The ${...} values are Step Functions DefinitionSubstitutions, not Fn::Sub variables.",
-    ))  # fmt: skip
     if stack.settings.state_machine_log_level != "ALL":
         acknowledge(workflow.state_machine, "SF1",
                     f"The operator chose log level {stack.settings.state_machine_log_level} "
