@@ -174,9 +174,10 @@ SETTINGS: tuple[Setting, ...] = (
             "ASL file (relative to the repository root) with `${Placeholder}` values the stack substitutes."),
     Setting("stateMachineLogLevel", "ALL", _choice("ALL", "ERROR", "FATAL", "OFF"), "ALL | ERROR | FATAL | OFF",
             "Step Functions execution logging to CloudWatch Logs (execution data included)."),
-    Setting("executionTimeoutSeconds", 21600, _ranged(60, 31536000), "seconds",
-            "Overall timeout of one execution (written as the definition's top-level TimeoutSeconds). It "
-            "covers waiting for a concurrency slot, every analysis attempt and recording."),
+    Setting("executionTimeoutSeconds", 86400, _ranged(60, 31536000), "seconds",
+            "Overall timeout of one execution, written as the deployed definition's top-level TimeoutSeconds "
+            "(replacing the file's). It covers waiting for a concurrency slot, every analysis attempt and "
+            "recording: size it for a burst of uploads queued behind maxConcurrentTasks."),
     Setting("maxConcurrentTasks", 20, _ranged(1, 5000), "integer 1..5000",
             "Cap on analysis tasks running at once across all executions (the DynamoDB semaphore). Keep it "
             "under the account's Fargate vCPU quota divided by the task's vCPUs."),

@@ -141,14 +141,15 @@ class VidpipeStack(cdk.Stack):
         """prepare reads the uploaded object's metadata and creates job records; record reads results.
 
         s3:ListBucket lets HeadObject on a missing key answer 404 (not 403), so prepare can tell a deleted
-        upload (REJECTED) from a permission problem. DynamoDB has no TransactWriteItems IAM action: a
-        transaction is authorised per item action (UpdateItem, ConditionCheckItem).
+        upload (REJECTED) from a permission problem. record writes the verdict and releases the slot with
+        two UpdateItem calls (no transaction; DynamoDB would authorise one per item action anyway: there is
+        no TransactWriteItems IAM action).
         """
         prepare.allow(["s3:GetObject", "s3:GetObjectVersion"], [storage.video_bucket.arn_for_objects("*")])
         prepare.allow(["s3:ListBucket"], [storage.video_bucket.bucket_arn])
         prepare.allow(["dynamodb:PutItem"], [storage.table.table_arn])
         record.allow(["s3:GetObject"], [storage.results_bucket.arn_for_objects(f"{RESULTS_PREFIX}*")])
-        record.allow(["dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], [storage.table.table_arn])
+        record.allow(["dynamodb:UpdateItem"], [storage.table.table_arn])
         if storage.bucket_key is not None:
             prepare.allow(["kms:Decrypt"], [storage.bucket_key.key_arn])
             record.allow(["kms:Decrypt"], [storage.bucket_key.key_arn])

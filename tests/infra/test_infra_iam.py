@@ -146,7 +146,6 @@ def test_function_roles(synth: Synth) -> None:
     assert _actions(_policy_of(synth.template, "RecordRole")) == logs | {
         "s3:GetObject",
         "dynamodb:UpdateItem",
-        "dynamodb:ConditionCheckItem",
     }
     assert _actions(_policy_of(synth.template, "StatusChangeRole")) == logs | {
         "states:DescribeExecution",

@@ -186,7 +186,7 @@ def test_state_machine(template: Template, synth: Synth, asl_text: str) -> None:
     props = synth.one("AWS::StepFunctions::StateMachine")
     assert "DefinitionS3Location" not in props  # inline, not an S3 asset
     deployed = json.loads(props["DefinitionString"])
-    assert deployed["TimeoutSeconds"] == 21600
+    assert deployed["TimeoutSeconds"] == 86400
     original = json.loads(asl_text)
     assert {k: v for k, v in deployed.items() if k != "TimeoutSeconds"} == {
         k: v for k, v in original.items() if k != "TimeoutSeconds"
