@@ -62,3 +62,42 @@ def test_redriven_execution_is_running_again() -> None:
     timeline = build_timeline(events)
     assert timeline.redrives == 1
     assert timeline.status == "RUNNING"
+
+
+def test_ecs_causes_are_summarised() -> None:
+    from vidpipe.cli.timeline import summarize_cause
+
+    timeline = build_timeline(_history("history_analysis_retried_then_failed.json"))
+    assert summarize_cause(timeline.cause) == "EssentialContainerExited; worker exit code 137; task 2222bbbb"
+    assert summarize_cause("x" * 500, limit=10) == "x" * 9 + "…"
+    assert summarize_cause(None) == ""
+
+
+def test_a_caught_error_is_not_a_retry() -> None:
+    events = [
+        {"id": 1, "previousEventId": 0, "type": "ExecutionStarted", "timestamp": "2026-11-23T03:00:00Z"},
+        {
+            "id": 2,
+            "previousEventId": 1,
+            "type": "TaskStateEntered",
+            "timestamp": "2026-11-23T03:00:00Z",
+            "stateEnteredEventDetails": {"name": "AnalyzeOnSpot"},
+        },
+        {"id": 3, "previousEventId": 2, "type": "TaskScheduled", "timestamp": "2026-11-23T03:00:00Z"},
+        {
+            "id": 4,
+            "previousEventId": 3,
+            "type": "TaskFailed",
+            "timestamp": "2026-11-23T03:00:01Z",
+            "taskFailedEventDetails": {"error": "States.TaskFailed", "cause": "{}"},
+        },
+        {
+            "id": 5,
+            "previousEventId": 4,
+            "type": "TaskStateExited",
+            "timestamp": "2026-11-23T03:00:01Z",
+            "stateExitedEventDetails": {"name": "AnalyzeOnSpot"},
+        },
+    ]
+    [row] = build_timeline(events).rows()
+    assert (row["outcome"], row["retries"], row["error"]) == ("CAUGHT", 0, "States.TaskFailed")

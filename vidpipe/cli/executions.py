@@ -14,7 +14,7 @@ from vidpipe.cli.context import target
 from vidpipe.cli.durations import human_delta, parse_time, since_cutoff
 from vidpipe.cli.errors import BadArgument, NotFound
 from vidpipe.cli.target import Target
-from vidpipe.cli.timeline import Timeline, build_timeline
+from vidpipe.cli.timeline import Timeline, build_timeline, summarize_cause
 
 EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 LIST_COLUMNS = ("name", "status", "started", "duration", "redrives")
@@ -165,7 +165,7 @@ def show_command(
             ("stopped", document["stop_date"]),
             ("redrives", document["redrive_count"] or None),
             ("error", document["error"]),
-            ("cause", document["cause"]),
+            ("cause", summarize_cause(document["cause"])),
             ("console", document["console_url"]),
         ]
     )

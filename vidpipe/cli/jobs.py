@@ -11,14 +11,15 @@ from vidpipe.cli.context import target
 from vidpipe.cli.durations import since_cutoff
 from vidpipe.cli.jobs_store import JobStore, Record, parse_status
 from vidpipe.cli.lookup import job_store
+from vidpipe.cli.timeline import summarize_cause
 
-COLUMNS = ("job_id", "status", "object_uri", "attempts", "updated_at", "detail")
+COLUMNS = ("job_id", "status", "key", "attempts", "updated_at", "detail")
 
 
 def detail(record: Record) -> str:
     """One short line on the outcome: the error of a failure, the reason of a rejection, the verdict."""
     if record.get("status") == "FAILED":
-        return str(record.get("error") or "")
+        return " ".join(filter(None, (record.get("error"), summarize_cause(record.get("cause"), 80))))
     if record.get("status") == "REJECTED":
         return str(record.get("reason") or (record.get("summary") or {}).get("reason") or "")
     summary = record.get("summary") or {}

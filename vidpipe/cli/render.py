@@ -64,16 +64,23 @@ def styled(value: Any) -> str:
 
 
 def table(
-    rows: Iterable[dict[str, Any]], columns: Sequence[str], title: str | None = None, empty: str = "nothing"
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    title: str | None = None,
+    empty: str = "nothing",
+    no_wrap: Sequence[str] = ("job_id", "job", "status", "action", "state", "name"),
 ) -> None:
-    """Print ``rows`` as a table of ``columns`` (keys of the rows; the header is the key in upper case)."""
+    """Print ``rows`` as a table of ``columns`` (keys of the rows; the header is the key in upper case).
+
+    Identifiers and statuses never wrap (they are copied and pasted); free text folds instead.
+    """
     rows = list(rows)
     if not rows:
         console.print(f"[dim]{empty}[/]")
         return
     grid = Table(title=title, title_justify="left", header_style="bold")
     for column in columns:
-        grid.add_column(column.replace("_", " ").upper(), overflow="fold")
+        grid.add_column(column.replace("_", " ").upper(), overflow="fold", no_wrap=column in no_wrap)
     for row in rows:
         grid.add_row(*(styled(row.get(c)) for c in columns))
     console.print(grid)

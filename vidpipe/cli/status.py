@@ -11,6 +11,7 @@ from vidpipe.cli.context import target
 from vidpipe.cli.executions import describe
 from vidpipe.cli.lookup import resolve
 from vidpipe.cli.target import Target
+from vidpipe.cli.timeline import summarize_cause
 
 
 def job_status(tgt: Target, record: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +70,7 @@ def _print(entry: dict[str, Any]) -> None:
             ("verdict", summary.get("verdict")),
             ("reason", job.get("reason") or summary.get("reason")),
             ("error", job.get("error") or execution.get("error")),
-            ("cause", job.get("cause") or execution.get("cause")),
+            ("cause", summarize_cause(job.get("cause") or execution.get("cause"))),
             ("results", job.get("results_uri")),
             ("execution", execution.get("execution_arn")),
             ("execution status", execution.get("status")),

@@ -51,7 +51,9 @@ class Step:
             return self.final
         if self.exited is None:
             return "FAILED" if self.errors else "RUNNING"
-        return "RETRIED" if self.errors else "OK"
+        if not self.errors:
+            return "OK"
+        return "RETRIED" if self.retries >= len(self.errors) else "CAUGHT"  # a Catch moved on
 
     def row(self, start: datetime | None) -> dict[str, Any]:
         """A plain row for tables and JSON."""
@@ -120,6 +122,30 @@ def task_arn_in(text: str | None) -> str | None:
 
 def _latest_open(steps: list[Step]) -> Step | None:
     return next((s for s in reversed(steps) if s.exited is None), None)
+
+
+def summarize_cause(cause: str | None, limit: int = 200) -> str:
+    """A failure cause short enough for a terminal.
+
+    An ECS task failure's cause is the whole DescribeTasks task (kilobytes of JSON): keep the stop code,
+    the container exit codes and the task id. Other causes are cut at ``limit`` characters.
+    """
+    if not cause:
+        return ""
+    try:
+        document = json.loads(cause)
+    except ValueError:
+        document = None
+    if isinstance(document, dict) and ("StopCode" in document or "Containers" in document):
+        parts = [str(document.get("StopCode") or document.get("StoppedReason") or "task stopped")]
+        for container in document.get("Containers") or []:
+            if isinstance(container, dict) and "ExitCode" in container:
+                parts.append(f"{container.get('Name', 'container')} exit code {container['ExitCode']}")
+        arn = task_arn_in(cause)
+        if arn:
+            parts.append(f"task {arn.rsplit('/', 1)[-1]}")
+        return "; ".join(parts)
+    return cause if len(cause) <= limit else cause[: limit - 1] + "…"
 
 
 def build_timeline(events: list[dict[str, Any]]) -> Timeline:
