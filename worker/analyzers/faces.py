@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from worker.analyzers.base import Analyzer, Frame, VideoMeta
+from worker.analyzers.change import ChangeGate
 from worker.analyzers.ranges import RangeTracker, sampled_end
 from worker.models import centerface_onnx
 
@@ -22,14 +23,17 @@ _OUTPUTS = ["537", "538", "539", "540"]  # heatmap, scale, offset, landmarks
 class FacesAnalyzer(Analyzer):
     """Face count and boxes per sampled frame, and the time ranges where faces are on screen.
 
-    Settings: ``threshold`` (detection confidence), ``max_side`` (detector input size).
+    Settings: ``threshold`` (detection confidence), ``max_side`` (detector input size),
+    ``change_threshold`` (a frame whose thumbnail has not changed reuses the last detection).
     """
 
     name = "faces"
 
-    def __init__(self, threshold: float = 0.5, max_side: int = 640) -> None:
+    def __init__(self, threshold: float = 0.5, max_side: int = 640, change_threshold: float = 3.0) -> None:
         self.threshold = threshold
         self.max_side = max_side
+        self._gate = ChangeGate(change_threshold)
+        self._boxes: list[list[float]] = []
         self._net: Any = None
         self._frames: list[dict[str, Any]] = []
         self._ranges = RangeTracker()
@@ -48,7 +52,9 @@ class FacesAnalyzer(Analyzer):
         if self._last_time:
             self._step = frame.time - self._last_time
         self._last_time = frame.time
-        boxes = self.detect(frame.rgb)
+        if self._gate.changed(frame.thumb):
+            self._boxes = self.detect(frame.rgb)
+        boxes = self._boxes
         self._frames.append({"time": round(frame.time, 3), "count": len(boxes), "boxes": boxes})
         self._ranges.observe(frame.time, {"faces": {"max_faces": len(boxes)}} if boxes else {})
 
@@ -97,4 +103,6 @@ class FacesAnalyzer(Analyzer):
             "max_faces": max((f["count"] for f in self._frames), default=0),
             "ranges": ranges,
             "frames": self._frames,
+            "detector_runs": self._gate.accepted,
+            "detector_skipped": self._gate.skipped,
         }

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from worker.analyzers.base import Analyzer, Frame, VideoMeta
+from worker.analyzers.change import ChangeGate
 from worker.analyzers.ranges import RangeTracker, sampled_end
 
 
@@ -28,13 +29,10 @@ class TextAnalyzer(Analyzer):
     ) -> None:
         self.min_score = min_score
         self.det_max_side = det_max_side
-        self.change_threshold = change_threshold
+        self._gate = ChangeGate(change_threshold)
         self._engine: Any = None
         self._ranges = RangeTracker()
-        self._last_thumb: np.ndarray | None = None
         self._last_lines: dict[str, dict[str, Any]] = {}
-        self._runs = 0
-        self._skipped = 0
         self._step = 1.0
         self._last_time = 0.0
         self._duration: float | None = None
@@ -60,18 +58,8 @@ class TextAnalyzer(Analyzer):
         if self._last_time:
             self._step = frame.time - self._last_time
         self._last_time = frame.time
-        thumb = frame.thumb.astype(np.int16)
-        unchanged = (
-            self._last_thumb is not None
-            and self._last_thumb.shape == thumb.shape
-            and float(np.abs(thumb - self._last_thumb).mean()) < self.change_threshold
-        )
-        if unchanged:
-            self._skipped += 1
-        else:
+        if self._gate.changed(frame.thumb):
             self._last_lines = self._read(frame.rgb)
-            self._last_thumb = thumb
-            self._runs += 1
         self._ranges.observe(frame.time, self._last_lines)
 
     def _read(self, rgb: np.ndarray) -> dict[str, dict[str, Any]]:
@@ -86,7 +74,7 @@ class TextAnalyzer(Analyzer):
     def finish(self) -> dict[str, Any]:
         ranges = self._ranges.finish(sampled_end(self._last_time, self._step, self._duration))
         lines = [{"text": r.pop("key"), **r} for r in ranges]
-        return {"lines": lines, "ocr_runs": self._runs, "ocr_skipped": self._skipped}
+        return {"lines": lines, "ocr_runs": self._gate.accepted, "ocr_skipped": self._gate.skipped}
 
 
 def _boxes(result: Any) -> list[list[int]]:
