@@ -102,3 +102,50 @@ def test_asl_validator_accepts_the_deployed_definition(synth: Synth, tmp_path: P
         [str(ASL_VALIDATOR), "--json-path", str(path)], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_unacknowledged_finding_fails_the_synth(tmp_path: Path) -> None:
+    """cdk-nag is enforced: a bucket without TLS enforcement or access logs makes synth raise."""
+    from aws_cdk import aws_s3 as s3
+    from infra_support import BASE_CONTEXT
+
+    from infra.app import build_app
+
+    app, stack = build_app(BASE_CONTEXT, outdir=str(tmp_path))
+    s3.Bucket(stack, "CarelessBucket")
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    (nag,) = [p for p in report["pluginReports"] if p["pluginName"] == "AwsSolutions"]
+    rules = {v["ruleName"] for v in nag["violations"]}
+    assert {"AwsSolutions-S1", "AwsSolutions-S10"} <= rules
+
+
+@pytest.mark.skipif(
+    not (REPO_ROOT / "node_modules" / ".bin" / "cdk").exists(), reason="node_modules is missing"
+)
+def test_cdk_cli_synthesizes_offline_through_cdk_json(tmp_path: Path) -> None:
+    """`npx cdk synth` runs the app named in cdk.json (what `make synth` and `cdk deploy` do)."""
+    env = {**os.environ, "CDK_DISABLE_CLI_TELEMETRY": "true", "AWS_EC2_METADATA_DISABLED": "true"}
+    for name in (
+        "AWS_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+    ):
+        env.pop(name, None)
+    command = [
+        str(REPO_ROOT / "node_modules" / ".bin" / "cdk"),
+        "synth",
+        "--quiet",
+        "--output",
+        str(tmp_path),
+    ]
+    if not (REPO_ROOT / "worker" / "Dockerfile").is_file():
+        command += ["-c", "vidpipe:workerImage=example.com/vidpipe-worker:test"]
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    template = json.loads((tmp_path / "Vidpipe.template.json").read_text())
+    assert any(r["Type"] == "AWS::Pipes::Pipe" for r in template["Resources"].values())
+    assert not (REPO_ROOT / "cdk.context.json").exists()  # environment-agnostic: no lookups were cached
