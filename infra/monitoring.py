@@ -48,7 +48,7 @@ class Monitoring(Construct):
         action = cw_actions.SnsAction(self.topic)
         period = cdk.Duration.minutes(5)
 
-        def alarm(alarm_id: str, metric: cw.IMetric, description: str) -> cw.Alarm:
+        def alarm(alarm_id: str, metric: cw.Metric | cw.MathExpression, description: str) -> cw.Alarm:
             created = metric.create_alarm(
                 self, alarm_id, threshold=1, evaluation_periods=1, alarm_description=description,
                 comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -51,13 +51,27 @@ class VidpipeStack(cdk.Stack):
             TaskEnv.MAX_BYTES: str(settings.worker_max_bytes),
             TaskEnv.VIDEO_SUFFIXES: ",".join(s.lower() for s in VIDEO_SUFFIXES),
         }
-        common = {"code": code, "settings": settings, "log_retention": retention, "removal": removal}
-        prepare = TaskFunction(self, "Prepare", handler="tasks.prepare.handler", environment=environment,
-                               description="vidpipe prepare: parse, validate and check the uploaded object",
-                               **common)  # fmt: skip
-        record = TaskFunction(self, "Record", handler="tasks.record.handler", environment=environment,
-                              description="vidpipe record: write the analysis outcome to the job record",
-                              **common)  # fmt: skip
+
+        def task_function(
+            construct_id: str, handler: str, description: str, env: dict[str, str]
+        ) -> TaskFunction:
+            return TaskFunction(
+                self, construct_id, handler=handler, description=description, code=code, environment=env,
+                settings=settings, log_retention=retention, removal=removal,
+            )  # fmt: skip
+
+        prepare = task_function(
+            "Prepare",
+            "tasks.prepare.handler",
+            "vidpipe prepare: parse, validate and check the uploaded object",
+            environment,
+        )
+        record = task_function(
+            "Record",
+            "tasks.record.handler",
+            "vidpipe record: write the analysis outcome to the job record",
+            environment,
+        )
         self._grant_tasks(storage, prepare, record)
 
         substitutions = {
@@ -82,11 +96,10 @@ class VidpipeStack(cdk.Stack):
         )  # fmt: skip
         state_machine = workflow.state_machine
 
-        status_change = TaskFunction(
-            self, "StatusChange", handler="tasks.status_change.handler",
-            environment={**environment, TaskEnv.STATE_MACHINE_ARN: state_machine.state_machine_arn},
-            description="vidpipe status change: mark the job of a failed execution FAILED, release its slot",
-            **common,
+        status_change = task_function(
+            "StatusChange", "tasks.status_change.handler",
+            "vidpipe status change: mark the job of a failed execution FAILED, release its slot",
+            {**environment, TaskEnv.STATE_MACHINE_ARN: state_machine.state_machine_arn},
         )  # fmt: skip
         status_change.allow(
             ["states:DescribeExecution"],
