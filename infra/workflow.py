@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ecs as ecs
@@ -44,11 +45,45 @@ def load_definition(path: Path, timeout_seconds: int) -> str:
     return json.dumps(definition, indent=2, ensure_ascii=False)
 
 
+SUPPORTED_INTEGRATION = re.compile(
+    r"arn:aws:states:::(lambda:invoke|ecs:runTask(\.sync)?|dynamodb:(getItem|putItem|updateItem|deleteItem)"
+    r"|aws-sdk:dynamodb:[a-zA-Z]+)"
+)
+"""Task resources this stack grants permissions for; anything else in the ASL fails the synth."""
+
+
+def task_resources(definition: str) -> set[str]:
+    """The ``Resource`` of every Task state, Map and Parallel branches included."""
+    found: set[str] = set()
+
+    def walk(states: Mapping[str, Any]) -> None:
+        for state in states.values():
+            if state.get("Type") == "Task":
+                found.add(state["Resource"])
+            for key in ("ItemProcessor", "Iterator"):
+                if key in state:
+                    walk(state[key]["States"])
+            for branch in state.get("Branches", []):
+                walk(branch["States"])
+
+    walk(json.loads(definition)["States"])
+    return found
+
+
+def dynamodb_actions(resources: set[str]) -> list[str]:
+    """IAM actions of the DynamoDB integrations (``...:dynamodb:updateItem`` -> ``dynamodb:UpdateItem``)."""
+    operations = {r.rsplit(":", 1)[1] for r in resources if ":dynamodb:" in r}
+    return sorted(f"dynamodb:{op[0].upper()}{op[1:]}" for op in operations)
+
+
 class Workflow(Construct):
     """STANDARD state machine with logging, X-Ray and an explicitly granted role.
 
     The definition is hand-written ASL, so CDK cannot derive the grants from task constructs; each
     statement below matches one integration the ASL uses (Lambda invoke, DynamoDB items, ecs:runTask.sync).
+    The DynamoDB actions are read from the definition's Task resources, so the role allows exactly the
+    item operations the workflow performs; an integration this construct does not know fails the synth
+    instead of failing at run time with AccessDenied.
     """
 
     def __init__(
@@ -64,6 +99,10 @@ class Workflow(Construct):
                 "ASL placeholders and DefinitionSubstitutions differ: "
                 f"not substituted {sorted(expected - given)}, unused {sorted(given - expected)}"
             )
+        resources = task_resources(definition)
+        unknown = sorted(r for r in resources if not SUPPORTED_INTEGRATION.fullmatch(r))
+        if unknown:
+            raise ValueError(f"the ASL uses integrations the state machine role has no grants for: {unknown}")
         stack = cdk.Stack.of(self)
         role = iam.Role(
             self, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"),

@@ -23,7 +23,6 @@ RESOURCE_STAR_ALLOWED: dict[str, str] = {
     "logs:DescribeResourcePolicies": "Account-level read; no resource scoping.",
     "logs:DescribeLogGroups": "Step Functions logging describes log groups; '*' per AWS docs.",
     "ecr:GetAuthorizationToken": "Account-level ECR token for pulling the worker image; no resource scoping.",
-    "s3:PutBucketNotification": "CDK's BucketNotificationsHandler (deploy-time custom resource) policy.",
 }
 """Every action that may have Resource '*', with the reason. Anything else must name this stack's ARNs."""
 
@@ -96,10 +95,15 @@ def _actions(statements: list[dict[str, Any]]) -> set[str]:
     return {a for s in statements for a in _as_list(s["Action"])}
 
 
-def test_state_machine_role(synth: Synth) -> None:
+def test_state_machine_role(synth: Synth, asl_text: str) -> None:
+    from infra.workflow import dynamodb_actions, task_resources
+
     statements = _policy_of(synth.template, "WorkflowRole")
+    table_actions = {a for a in _actions(statements) if a.startswith("dynamodb:")}
+    assert table_actions == set(dynamodb_actions(task_resources(asl_text)))
+    assert "dynamodb:UpdateItem" in table_actions  # claim, slot and status updates
     assert _actions(statements) >= {
-        "lambda:InvokeFunction", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "ecs:RunTask",
+        "lambda:InvokeFunction", "ecs:RunTask",
         "ecs:StopTask", "ecs:DescribeTasks", "iam:PassRole", "events:PutTargets", "events:PutRule",
         "events:DescribeRule",
     }  # fmt: skip

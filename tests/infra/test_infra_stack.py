@@ -387,3 +387,19 @@ def test_stack_is_environment_agnostic(synth: Synth) -> None:
     text = json.dumps(synth.template)
     assert '"AWS::Region"' in text and '"AWS::AccountId"' in text
     assert not (synth.outdir / "cdk.context.json").exists()
+
+
+def test_task_resources_are_found_in_nested_states() -> None:
+    from infra.workflow import SUPPORTED_INTEGRATION, dynamodb_actions, task_resources
+
+    definition = json.dumps({"StartAt": "A", "States": {
+        "A": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem", "Next": "M"},
+        "M": {"Type": "Map", "ItemProcessor": {"StartAt": "B", "States": {
+            "B": {"Type": "Parallel", "End": True, "Branches": [{"StartAt": "C", "States": {
+                "C": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:query", "End": True}}}]}}},
+              "End": True},
+    }})  # fmt: skip
+    resources = task_resources(definition)
+    assert dynamodb_actions(resources) == ["dynamodb:PutItem", "dynamodb:Query"]
+    assert all(SUPPORTED_INTEGRATION.fullmatch(r) for r in resources)
+    assert not SUPPORTED_INTEGRATION.fullmatch("arn:aws:states:::sns:publish")
