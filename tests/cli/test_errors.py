@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from botocore.exceptions import NoCredentialsError
+from botocore.exceptions import CredentialRetrievalError, NoCredentialsError
 
 from vidpipe.cli.errors import translate
 from vidpipe.cli.lookup import Kind, kind_of
@@ -62,6 +62,8 @@ def test_bad_status(cli) -> None:
 def test_missing_credentials_message() -> None:
     error = translate(NoCredentialsError())
     assert error is not None and "no AWS credentials found" in str(error)
+    retrieval = translate(CredentialRetrievalError(provider="container-role", error_msg="denied"))
+    assert retrieval is not None and "could not get AWS credentials" in str(retrieval)
     assert translate(ValueError("a bug")) is None
 
 
@@ -104,3 +106,34 @@ def test_foreign_stack_names_every_missing_output() -> None:
 
     with pytest.raises(TargetError, match="VideoBucketName, ResultsBucketName"):
         Resources.from_outputs("Other", {"QueueUrl": "q"})
+
+
+def test_missing_credentials_on_aws(cli, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """No endpoint (AWS) and no credentials anywhere: one line saying how to get some, no network call."""
+    from typer.testing import CliRunner
+
+    from vidpipe.cli.main import app
+
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for variable in ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        monkeypatch.delenv(variable, raising=False)
+    result = CliRunner().invoke(app, ["--region", "eu-west-1", "jobs"], catch_exceptions=False)
+    line = _one_error_line(result)
+    assert "no AWS credentials found" in line and "--endpoint-url" in line
+
+
+def test_config_file(tmp_path) -> None:
+    from vidpipe.cli.errors import TargetError
+    from vidpipe.cli.target import load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('stack = "Staging"\nregion = "eu-central-1"\n')
+    assert load_config(path) == {"stack": "Staging", "region": "eu-central-1"}
+    assert load_config(tmp_path / "absent.toml") == {}
+    path.write_text("stack = ")
+    with pytest.raises(TargetError, match="not valid TOML"):
+        load_config(path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from botocore.exceptions import (
     ClientError,
+    CredentialRetrievalError,
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
@@ -66,6 +67,8 @@ def translate(exc: BaseException, endpoint_url: str | None = None) -> UserError 
             "no AWS credentials found: run `aws configure` or `aws sso login`, pass --profile, "
             "or target the local runtime with --endpoint-url http://127.0.0.1:4566"
         )
+    if isinstance(exc, CredentialRetrievalError):
+        return TargetError(f"could not get AWS credentials: {exc} (check --profile or your credential setup)")
     if isinstance(exc, TokenRetrievalError):
         return TargetError(f"AWS credentials expired: {exc} (run `aws sso login`)")
     if isinstance(exc, ProfileNotFound):

@@ -30,7 +30,7 @@ def detail(record: Record) -> str:
 
 def list_jobs(store: JobStore, status: str | None, since: str | None, limit: int | None) -> list[Record]:
     """The job records matching the filters, newest ``updated_at`` first."""
-    return store.list(parse_status(status), since_cutoff(since), limit)
+    return store.recent(parse_status(status), since_cutoff(since), limit)
 
 
 def command(

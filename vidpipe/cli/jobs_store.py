@@ -114,7 +114,7 @@ class JobStore:
                 break
         return records
 
-    def list(
+    def recent(
         self, status: JobStatus | None = None, since: datetime | None = None, limit: int | None = None
     ) -> list[Record]:
         """Jobs (all statuses unless ``status``), newest ``updated_at`` first, at most ``limit``."""

@@ -8,9 +8,8 @@ group. Commands read the :class:`~vidpipe.cli.target.Target` with :func:`vidpipe
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -18,16 +17,17 @@ from vidpipe.cli import analyze, demo, dlq, executions, jobs, local, logs, repla
 from vidpipe.cli.errors import translate
 from vidpipe.cli.target import Target, TargetOptions, resolve_options
 
+if TYPE_CHECKING:
+    from typer import _click  # Typer vendors Click; its Context is what TyperGroup.invoke receives
+
 
 class _VidpipeGroup(TyperGroup):
     """Turns expected failures anywhere below the root into one line on stderr and exit 1."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: _click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
-        except Exception as exc:
+        except Exception as exc:  # Typer's own exits and usage errors are not translated: they pass through
             target = ctx.obj if isinstance(ctx.obj, Target) else None
             error = translate(exc, target.endpoint_url if target else None)
             if error is None:

@@ -156,7 +156,7 @@ def failed_candidates(tgt: Target, since: str | None, error: str | None) -> list
     pattern = _compile(error)
     sfn = tgt.client("stepfunctions")
     candidates = []
-    for job in job_store(tgt).list(JobStatus.FAILED, cutoff):
+    for job in job_store(tgt).recent(JobStatus.FAILED, cutoff):
         if pattern and not pattern.search(f"{job.get('error', '')}\n{job.get('cause', '')}"):
             continue
         arn = job.get("execution_arn")
