@@ -112,11 +112,10 @@ class Workflow(Construct):
             actions=["lambda:InvokeFunction"],
             resources=[arn for f in functions for arn in (f.function.function_arn, f"{f.function.function_arn}:*")],
         ))  # fmt: skip
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"], resources=[table_arn]
+        if dynamodb_actions(resources):
+            role.add_to_policy(
+                iam.PolicyStatement(actions=dynamodb_actions(resources), resources=[table_arn])
             )
-        )
         if table_key is not None:
             role.add_to_policy(
                 iam.PolicyStatement(
