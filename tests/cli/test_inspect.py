@@ -48,3 +48,12 @@ def test_executions_and_show(cli, stack: Stack) -> None:
     assert document["error"] == "Worker.Crashed"
     assert [s["state"] for s in document["states"]][:2] == ["Route", "IsReplay"]
     print(cli("show", name).stdout)
+
+
+def test_listings_say_when_they_stop_at_the_limit(cli, stack: Stack) -> None:
+    put_job(stack)
+    put_job(stack)
+    result = cli("jobs", "--limit", "1")
+    assert result.exit_code == 0
+    assert "first 1 shown; see more with --limit" in result.output
+    assert len(json.loads(cli("jobs", "--limit", "1", "--json").stdout)) == 1

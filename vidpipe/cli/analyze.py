@@ -62,7 +62,7 @@ def analyze(path: Path, options: dict[str, Any], artifacts: Path | None) -> dict
 
 
 def command(
-    file: Annotated[Path, typer.Argument(help="A local video file.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A local video file.")],
     out: Annotated[
         Path | None, typer.Option(help="Write the results document here (e.g. results.json).")
     ] = None,

@@ -143,11 +143,12 @@ def list_command(
         render.print_json(rows)
     else:
         render.table(rows, LIST_COLUMNS, empty="no executions")
+        render.note_limit(len(rows), limit)
 
 
 def show_command(
     ctx: typer.Context,
-    execution: Annotated[str, typer.Argument(help="Execution name or ARN.")],
+    execution: Annotated[str, typer.Argument(metavar="EXECUTION", help="Execution name or ARN.")],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the execution and its states as JSON.")
     ] = False,

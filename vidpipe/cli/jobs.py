@@ -50,3 +50,4 @@ def command(
         return
     rows: list[dict[str, Any]] = [{**r, "detail": detail(r)} for r in records]
     render.table(rows, COLUMNS, empty="no jobs")
+    render.note_limit(len(rows), limit)

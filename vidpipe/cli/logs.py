@@ -78,7 +78,7 @@ def read_log(tgt: Target, job_target: str) -> dict[str, Any]:
 
 def command(
     ctx: typer.Context,
-    job: Annotated[str, typer.Argument(help="Job id, s3://bucket/key, or execution.")],
+    job: Annotated[str, typer.Argument(metavar="JOB", help="Job id, s3://bucket/key, or execution.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the log events as JSON.")] = False,
 ) -> None:
     """Print the worker's log of a job (CloudWatch Logs; the local runtime writes the same streams)."""

@@ -98,3 +98,9 @@ def fields(pairs: Iterable[tuple[str, Any]], title: str | None = None) -> None:
     if title:
         console.print(f"[bold]{title}[/]")
     console.print(grid)
+
+
+def note_limit(shown: int, limit: int) -> None:
+    """Say on stderr that a listing stopped at ``--limit`` (the table alone cannot tell)."""
+    if shown >= limit:
+        err_console.print(f"[dim]first {limit} shown; see more with --limit[/]")

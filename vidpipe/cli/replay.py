@@ -323,7 +323,7 @@ def replay(
 def command(
     ctx: typer.Context,
     targets: Annotated[
-        list[str] | None, typer.Argument(metavar="[TARGET]...", help="Job ids, s3:// URIs or executions.")
+        list[str] | None, typer.Argument(metavar="TARGET", help="Job ids, s3:// URIs or executions.")
     ] = None,
     failed: Annotated[bool, typer.Option("--failed", help="Replay every FAILED job.")] = False,
     since: Annotated[

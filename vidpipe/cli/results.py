@@ -113,7 +113,7 @@ def write_document(document: dict[str, Any], out: Path) -> None:
 
 def command(
     ctx: typer.Context,
-    job: Annotated[str, typer.Argument(help="Job id, s3://bucket/key, or execution.")],
+    job: Annotated[str, typer.Argument(metavar="JOB", help="Job id, s3://bucket/key, or execution.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the full results document.")] = False,
     out: Annotated[Path | None, typer.Option(help="Write the full results document to this file.")] = None,
 ) -> None:

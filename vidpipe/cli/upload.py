@@ -214,7 +214,9 @@ def follow(store: JobStore, rows: list[dict[str, Any]], timeout: float, interval
 
 def command(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Video files or folders (recursively, videos only).")],
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="PATH", help="Video files or folders (recursively, videos only).")
+    ],
     prefix: Annotated[str, typer.Option(help="Key prefix in the video bucket.")] = "",
     wait: Annotated[bool, typer.Option("--wait", help="Follow each job to its final status.")] = False,
     timeout: Annotated[
