@@ -52,7 +52,6 @@ class TaskFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             environment={"POWERTOOLS_SERVICE_NAME": "vidpipe", **environment},
         )  # fmt: skip
-        self.function.node.add_dependency(self.role)
 
     def allow(self, actions: list[str], resources: list[str]) -> None:
         """Add one statement to this function's role."""

@@ -111,4 +111,4 @@ class Ingest(Construct):
             ),
         )  # fmt: skip
         # The role's policy must exist before the pipe starts polling, or the first polls fail.
-        self.pipe.node.add_dependency(role)
+        self.pipe.node.add_dependency(role.node.find_child("DefaultPolicy"))

@@ -164,7 +164,8 @@ class Workflow(Construct):
             ),
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )  # fmt: skip
-        self.state_machine.node.add_dependency(role)
+        # The policy (not only the role) must exist before the state machine, or the first start may fail.
+        self.state_machine.node.add_dependency(role.node.find_child("DefaultPolicy"))
         # cfn-lint's E1029 takes the ${...} placeholders for Fn::Sub variables; they are DefinitionSubstitutions.
         cfn = self.state_machine.node.default_child
         assert isinstance(cfn, cdk.CfnResource)
