@@ -93,3 +93,15 @@ def test_a_missing_pin_is_an_error(tmp_path: Path, missing: str) -> None:
     path.write_text("\n".join(lines))
     with pytest.raises(RuntimeError, match=missing):
         pinned_requirements(path)
+
+
+def test_x86_functions_get_x86_wheels(variant: Synth) -> None:
+    """The variant deploys the functions on X86_64: the asset must carry x86_64 wheels, not aarch64."""
+    asset = _lambda_asset(variant)
+    native = [p.name for p in asset.glob("rpds/*.so")]
+    assert native and all("x86_64" in name for name in native), native
+    (function,) = [
+        r["Properties"] for k, r in variant.template["Resources"].items()
+        if r["Type"] == "AWS::Lambda::Function" and k.startswith("PrepareFunction")
+    ]  # fmt: skip
+    assert function["Architectures"] == ["x86_64"]
