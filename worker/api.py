@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from worker.analysis import Limits, analyse
-from worker.document import InputRef
+from worker.document import InputRef, rejected
+from worker.errors import Rejected
 from worker.job import run_job_from_env
 from worker.options import Options, parse_options
 
@@ -35,13 +36,8 @@ def analyze_file(
     ref = InputRef(job_id, path.resolve().as_uri(), size=path.stat().st_size if path.exists() else None)
     try:
         opts = parse_options(options)
-    except Exception as exc:
-        from worker.document import rejected
-        from worker.errors import Rejected
-
-        if not isinstance(exc, Rejected):
-            raise
-        return rejected(ref, exc.code, exc.reason, {}, 0.0)
+    except Rejected as rej:
+        return rejected(ref, rej.code, rej.reason, {}, 0.0)
     outcome = analyse(path, opts, ref, Limits(max_bytes, max_duration_seconds), stop or threading.Event())
     if artifacts_dir is not None:
         for name, data in outcome.artifacts.items():

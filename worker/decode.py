@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -170,12 +171,49 @@ def _frame(frame: Any, index: int, time: float, sampled: bool) -> Frame:
     matrix (``frame.rotation``, degrees counter-clockwise) saying how to turn them back."""
     rotation = round((frame.rotation or 0) / 90.0) * 90 % 360
     turns = rotation // 90
-    # AREA averages whole blocks: sensor noise cancels out, so unchanged views give near-identical thumbs.
-    thumb = frame.reformat(
-        width=THUMB_SIZE[0], height=THUMB_SIZE[1], format="rgb24", interpolation="AREA"
-    ).to_ndarray()
+    thumb = _thumbnail(frame)
     rgb = frame.to_ndarray(format="rgb24") if sampled else None
     if turns:
         thumb = np.ascontiguousarray(np.rot90(thumb, turns))
         rgb = np.ascontiguousarray(np.rot90(rgb, turns)) if rgb is not None else None
     return Frame(index=index, time=time, thumb=thumb, rgb=rgb, rotation=rotation)
+
+
+def _thumbnail(frame: Any) -> np.ndarray:
+    """64x36 RGB. For 8-bit 4:2:0 (nearly every video) it is read straight from the decoded planes on a
+    sparse grid, averaging 4x4 (luma) and 2x2 (chroma) samples per thumbnail pixel: sensor noise averages
+    out, and it costs a fraction of scaling the whole picture (which took ~40% of decoding time at 720p).
+    Other formats go through swscale."""
+    if frame.format.name not in _PLANAR_420:
+        return frame.reformat(
+            width=THUMB_SIZE[0], height=THUMB_SIZE[1], format="rgb24", interpolation="AREA"
+        ).to_ndarray()
+    w, h = frame.width, frame.height
+    luma = _plane_grid(frame.planes[0], w, h, 4)
+    u = _plane_grid(frame.planes[1], (w + 1) // 2, (h + 1) // 2, 2)
+    v = _plane_grid(frame.planes[2], (w + 1) // 2, (h + 1) // 2, 2)
+    if frame.format.name == "yuv420p":  # limited range (16-235), as swscale assumes
+        luma = (luma - 16.0) * (255.0 / 219.0)
+        u, v = (u - 128.0) * (255.0 / 224.0), (v - 128.0) * (255.0 / 224.0)
+    else:
+        u, v = u - 128.0, v - 128.0
+    rgb = np.dstack([luma + 1.402 * v, luma - 0.344136 * u - 0.714136 * v, luma + 1.772 * u])  # BT.601
+    return np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
+
+
+_PLANAR_420 = frozenset({"yuv420p", "yuvj420p"})
+
+
+def _plane_grid(plane: Any, width: int, height: int, per: int) -> np.ndarray:
+    """Mean of ``per`` x ``per`` samples for each thumbnail pixel of one plane."""
+    rows, cols = _grid(width, height, per)
+    data = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+    samples = data[np.ix_(rows, cols)].reshape(THUMB_SIZE[1], per, THUMB_SIZE[0], per)
+    return samples.mean(axis=(1, 3))
+
+
+@cache
+def _grid(width: int, height: int, per: int) -> tuple[np.ndarray, np.ndarray]:
+    rows = ((np.arange(THUMB_SIZE[1] * per) + 0.5) * height / (THUMB_SIZE[1] * per)).astype(np.intp)
+    cols = ((np.arange(THUMB_SIZE[0] * per) + 0.5) * width / (THUMB_SIZE[0] * per)).astype(np.intp)
+    return rows, cols

@@ -113,7 +113,7 @@ def _analyse_object(
         size = s3io.head(s3, bucket, key, version)
         ref = InputRef(ref.job_id, ref.uri, ref.version, size)
         s3io.check_size(size, limits.max_bytes)
-        if options.noop:
+        if options.noop:  # pipeline benchmarks: no download, no decoding (the path is never opened)
             return analyse(Path(os.devnull), options, ref, limits, stop)
         with tempfile.TemporaryDirectory(prefix="vidpipe-") as tmp:
             local = Path(tmp) / "input"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -57,17 +58,11 @@ def test_analysed_document_and_thumbnails(s3: Any, reference: Manifest) -> None:
     doc = _results(s3)
     assert doc["verdict"] == "analysed"
     assert doc["job_id"] == JOB_ID
-    assert doc["input"] == {"uri": "s3://videos/in/clip one.mp4", "size": reference_size(reference)}
+    assert doc["input"] == {"uri": "s3://videos/in/clip one.mp4", "size": Path(reference.path).stat().st_size}
     assert doc["summary"]["shots"] == 6
     assert "download" in doc["timings"]
     thumbs = sorted(k for k in _keys(s3) if k.startswith(f"jobs/{JOB_ID}/shots/"))
     assert thumbs == [f"jobs/{JOB_ID}/shots/{i:03d}.jpg" for i in range(6)]
-
-
-def reference_size(reference: Manifest) -> int:
-    from pathlib import Path
-
-    return Path(reference.path).stat().st_size
 
 
 @pytest.mark.parametrize(
