@@ -66,8 +66,10 @@ class FaultPlan:
 
 @dataclass
 class _Stats:
-    running: int = 0
+    running: int = 0  # worker processes alive
     peak: int = 0
+    active: int = 0  # tasks RUNNING in moto (launched, not yet stopped): what the state machine's cap bounds
+    peak_active: int = 0
     runs: dict[str, TaskRun] = field(default_factory=dict)
 
 
@@ -170,6 +172,12 @@ class FargateAgent:
             return self._stats.peak
 
     @property
+    def peak_active_tasks(self) -> int:
+        """Most tasks RUNNING in moto at once (the state machine's semaphore bounds this one)."""
+        with self._lock:
+            return self._stats.peak_active
+
+    @property
     def running(self) -> int:
         with self._lock:
             return self._stats.running
@@ -182,7 +190,8 @@ class FargateAgent:
     def reset_stats(self) -> None:
         """Forget past runs and the peak (a test measuring its own concurrency)."""
         with self._lock:
-            self._stats = _Stats(running=self._stats.running, peak=self._stats.running)
+            old = self._stats
+            self._stats = _Stats(old.running, old.running, old.active, old.active)
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no task runs or waits; False at the deadline."""
@@ -201,6 +210,8 @@ class FargateAgent:
         job_id = _override_env(launch.overrides).get(WorkerEnv.JOB_ID, "")
         with self._lock:
             self._stats.runs[launch.task_arn] = TaskRun(launch.task_arn, job_id, time.time())
+            self._stats.active += 1
+            self._stats.peak_active = max(self._stats.peak_active, self._stats.active)
         self._queue.put(launch)
 
     def _serve(self) -> None:
@@ -305,7 +316,7 @@ class FargateAgent:
     def _environment(
         self, container: Mapping[str, Any], overrides: Mapping[str, Any], fault: str | None
     ) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env = {k: v for k, v in moto_patches.base_environ().items() if not k.startswith("AWS_")}
         env.update({e["name"]: e["value"] for e in container.get("environment", [])})
         env.update(self.extra_env)
         env.update(_override_env(overrides, container["name"]))
@@ -320,6 +331,7 @@ class FargateAgent:
             run = self._stats.runs.get(task_arn)
             if run is not None:
                 run.exit_code, run.stop_code = exit_code, stop_code
+                self._stats.active -= 1
         try:
             moto_patches.stop_ecs_task(
                 task_arn, exit_code=exit_code, stop_code=stop_code, stopped_reason=reason

@@ -1,0 +1,94 @@
+"""Duplicates, crashes, retries, failure recording and replay (no-op worker: the pipeline is under test)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.e2e.conftest import NOOP_ENV, Pipeline, start_pipeline, wait_until
+from vidpipe.cli.main import app
+from vidpipe.contract.names import Table
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Iterator[Pipeline]:
+    yield from start_pipeline(max_tasks=2, worker_env=NOOP_ENV)
+
+
+@pytest.fixture(autouse=True)
+def no_faults(pipeline: Pipeline) -> Iterator[None]:
+    pipeline.agent.clear_faults()
+    yield
+    pipeline.agent.clear_faults()
+
+
+def test_same_event_delivered_twice_makes_one_job_and_one_run(pipeline: Pipeline, tiny_clip: Path) -> None:
+    up = pipeline.upload("dup/once.mp4", tiny_clip)
+    record = pipeline.wait_job(up)
+    first = pipeline.wait_execution(record["execution_arn"])
+    body = json.loads(first["input"])[0]["body"]  # the S3 notification exactly as the queue delivered it
+    started = len(pipeline.runtime.pipes[0].started_executions)
+
+    for _ in range(2):
+        pipeline.sqs.send_message(QueueUrl=pipeline.outputs["QueueUrl"], MessageBody=body)
+    pipe = pipeline.runtime.pipes[0]
+    wait_until(lambda: len(pipe.started_executions) >= started + 2, 30, "two more executions")
+    for arn in pipe.started_executions[started:]:
+        assert pipeline.wait_execution(arn)["status"] == "SUCCEEDED"  # stopped at Claim as duplicates
+
+    again = pipeline.wait_job(up)
+    assert again["job_id"] == record["job_id"]
+    assert again["attempts"] == 1
+    assert again["execution_arn"] == record["execution_arn"]
+    assert len(pipeline.runs_of(record["job_id"])) == 1
+
+
+def test_worker_crashing_once_is_retried_then_succeeds(pipeline: Pipeline, tiny_clip: Path) -> None:
+    pipeline.agent.inject_fault("crash", count=1)
+    up = pipeline.upload("crash/once.mp4", tiny_clip)
+    record = pipeline.wait_job(up)
+
+    assert record["status"] == "SUCCEEDED", record
+    assert pipeline.wait_execution(record["execution_arn"])["status"] == "SUCCEEDED"
+    assert [run.exit_code for run in pipeline.runs_of(record["job_id"])] == [1, 0]
+
+
+def test_worker_always_crashing_fails_the_job_then_replay_succeeds(
+    pipeline: Pipeline, tiny_clip: Path
+) -> None:
+    pipeline.agent.inject_fault("crash", count=None)
+    up = pipeline.upload("crash/always.mp4", tiny_clip)
+    record = pipeline.wait_job(up, statuses=("FAILED",))
+    execution = pipeline.wait_execution(record["execution_arn"])
+
+    assert execution["status"] == "FAILED"
+    # AWS reports States.TaskFailed here. moto 5.2.5's inline Map re-raises an iteration's States.* error as a
+    # custom error name, which it rejects, so locally the execution fails with States.Runtime (cause names
+    # States.TaskFailed). The job records whichever error the execution reports.
+    assert record["error"] == execution["error"]
+    assert "States.TaskFailed" in record["error"] + record["cause"], record
+    runs = pipeline.runs_of(record["job_id"])
+    assert runs and all(run.exit_code == 1 for run in runs)
+    semaphore = pipeline.semaphore()
+    assert f"{Table.SEMAPHORE_HOLDER_PREFIX}{record['job_id']}" not in semaphore  # slot released
+    assert semaphore.get(Table.SEMAPHORE_COUNT, 0) == 0
+
+    pipeline.agent.clear_faults()
+    result = CliRunner().invoke(
+        app, ["--endpoint-url", pipeline.runtime.endpoint_url, "replay", record["job_id"], "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert len(rows) == 1, rows
+
+    replayed = pipeline.wait_job(up, statuses=("SUCCEEDED",))
+    assert replayed["attempts"] == 2
+    assert replayed["execution_arn"] != record["execution_arn"]
+    assert pipeline.wait_execution(replayed["execution_arn"])["status"] == "SUCCEEDED"
+    assert pipeline.runs_of(record["job_id"])[-1].exit_code == 0

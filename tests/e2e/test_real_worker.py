@@ -1,0 +1,58 @@
+"""Uploads analysed by the real worker: results in the job record and the results store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Pipeline, start_pipeline
+from vidpipe.contract.identity import parse_s3_uri
+from vidpipe.contract.validation import validate
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Iterator[Pipeline]:
+    yield from start_pipeline(max_tasks=2)
+
+
+def test_upload_succeeds_with_real_results(pipeline: Pipeline, tiny_clip: Path) -> None:
+    up = pipeline.upload("incoming/tiny.mp4", tiny_clip)
+    record = pipeline.wait_job(up)
+    execution = pipeline.wait_execution(record["execution_arn"])
+
+    assert record["status"] == "SUCCEEDED", record
+    assert execution["status"] == "SUCCEEDED"
+    validate(json.loads(json.dumps(record, default=int)), "job_record")
+    summary = record["summary"]
+    assert summary["verdict"] == "analysed"
+    assert summary["shots"] == 2  # the clip has two shots
+    bucket, key = parse_s3_uri(record["results_uri"])
+    document = json.loads(pipeline.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    validate(document, "results")
+    assert [run.exit_code for run in pipeline.runs_of(record["job_id"])] == [0]
+
+
+def test_corrupt_video_is_rejected_without_retry(pipeline: Pipeline, corrupt_clip: Path) -> None:
+    up = pipeline.upload("incoming/broken.mp4", corrupt_clip)
+    record = pipeline.wait_job(up)
+    execution = pipeline.wait_execution(record["execution_arn"])
+
+    assert record["status"] == "REJECTED", record
+    assert record.get("reason") or record["summary"].get("reason")
+    assert execution["status"] == "SUCCEEDED"  # a verdict, not a failure
+    assert len(pipeline.runs_of(record["job_id"])) <= 1  # no retry (Prepare may reject before any task)
+
+
+def test_key_with_spaces_and_non_ascii_succeeds(pipeline: Pipeline, tiny_clip: Path) -> None:
+    key = "inbox/Ünïcödé clips/été à la plage (1).MP4"
+    up = pipeline.upload(key, tiny_clip)
+    record = pipeline.wait_job(up)
+
+    assert record["status"] == "SUCCEEDED", record
+    assert record["key"] == key
+    assert record["object_uri"] == f"s3://{up.bucket}/{key}"
