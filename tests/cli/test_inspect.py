@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import Stack, failed_job, put_job
+from cli_stack import Stack, failed_job, put_job
 
 
 def test_jobs_status_filter_and_json(cli, stack: Stack) -> None:

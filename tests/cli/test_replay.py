@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from conftest import Stack, failed_job, put_job
+from cli_stack import Stack, failed_job, put_job
 
 from vidpipe.contract.names import Output
 

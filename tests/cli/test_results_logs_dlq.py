@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import Stack, failed_job, put_job
+from cli_stack import Stack, failed_job, put_job
 
 from vidpipe.cli.dlq import summarize
 from vidpipe.contract.names import Output

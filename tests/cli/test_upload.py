@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import Stack, put_job
+from cli_stack import Stack, put_job
 
 from vidpipe.cli.errors import BadArgument
 from vidpipe.cli.upload import outcome_exit_code, plan, triggers_pipeline
