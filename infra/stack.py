@@ -17,7 +17,7 @@ from infra.paths import REPO_ROOT
 from infra.settings import LOG_RETENTION_DAYS, Settings
 from infra.storage import Storage, removal_policy
 from infra.workflow import FailureRecorder, Workflow, load_definition
-from vidpipe.contract.names import RESULTS_PREFIX, VIDEO_SUFFIXES, WORKER_CONTAINER_NAME, Output, TaskEnv
+from vidpipe.contract.names import RESULTS_PREFIX, WORKER_CONTAINER_NAME, Output, TaskEnv
 
 
 def retention_days(days: int) -> logs.RetentionDays:
@@ -47,9 +47,7 @@ class VidpipeStack(cdk.Stack):
         environment = {
             TaskEnv.TABLE: storage.table.table_name,
             TaskEnv.RESULTS_BUCKET: storage.results_bucket.bucket_name,
-            TaskEnv.RESULTS_PREFIX: RESULTS_PREFIX,
             TaskEnv.MAX_BYTES: str(settings.worker_max_bytes),
-            TaskEnv.VIDEO_SUFFIXES: ",".join(s.lower() for s in VIDEO_SUFFIXES),
         }
 
         def task_function(
@@ -99,7 +97,7 @@ class VidpipeStack(cdk.Stack):
         status_change = task_function(
             "StatusChange", "tasks.status_change.handler",
             "vidpipe status change: mark the job of a failed execution FAILED, release its slot",
-            {**environment, TaskEnv.STATE_MACHINE_ARN: state_machine.state_machine_arn},
+            environment,
         )  # fmt: skip
         status_change.allow(
             ["states:DescribeExecution"],
@@ -107,7 +105,7 @@ class VidpipeStack(cdk.Stack):
                              resource_name=f"{state_machine.state_machine_name}:*")],
         )  # fmt: skip
         status_change.allow(
-            ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+            ["dynamodb:UpdateItem"],
             [storage.table.table_arn, f"{storage.table.table_arn}/index/*"],
         )
         self._grant_table_key(storage, status_change)

@@ -153,9 +153,7 @@ def test_function_roles(synth: Synth) -> None:
     }
     assert _actions(_policy_of(synth.template, "StatusChangeRole")) == logs | {
         "states:DescribeExecution",
-        "dynamodb:GetItem",
         "dynamodb:UpdateItem",
-        "dynamodb:Query",
     }
     (describe,) = [s for s in _policy_of(synth.template, "StatusChangeRole")
                    if s["Action"] == "states:DescribeExecution"]  # fmt: skip

@@ -11,7 +11,6 @@ from infra_support import DOCKERFILE_PRESENT, Synth
 
 from infra.ingest import PIPE_FILTER
 from vidpipe.contract.names import (
-    RESULTS_PREFIX,
     VIDEO_SUFFIXES,
     WORKER_CONTAINER_NAME,
     Output,
@@ -325,12 +324,10 @@ def test_functions(synth: Synth, prefix: str) -> None:
     assert props["TracingConfig"] == {"Mode": "Active"}
     assert props["LoggingConfig"]["LogGroup"]["Ref"].startswith(f"{prefix}Logs")
     env = props["Environment"]["Variables"]
-    assert env[TaskEnv.RESULTS_PREFIX] == RESULTS_PREFIX
-    assert env[TaskEnv.VIDEO_SUFFIXES] == ",".join(VIDEO_SUFFIXES)
     assert env[TaskEnv.MAX_BYTES] == "2147483648"
     assert env[TaskEnv.TABLE]["Ref"].startswith("StorageJobTable")
     assert env[TaskEnv.RESULTS_BUCKET]["Ref"].startswith("StorageResultsBucket")
-    assert (TaskEnv.STATE_MACHINE_ARN in env) == (prefix == "StatusChange")
+    assert set(env) == {TaskEnv.TABLE, TaskEnv.RESULTS_BUCKET, TaskEnv.MAX_BYTES, "POWERTOOLS_SERVICE_NAME"}
 
 
 def test_log_groups_have_retention(synth: Synth) -> None:

@@ -63,10 +63,7 @@ class TaskEnv:
 
     TABLE: Final = "VIDPIPE_TABLE"
     RESULTS_BUCKET: Final = "VIDPIPE_RESULTS_BUCKET"
-    RESULTS_PREFIX: Final = "VIDPIPE_RESULTS_PREFIX"
     MAX_BYTES: Final = "VIDPIPE_MAX_BYTES"
-    VIDEO_SUFFIXES: Final = "VIDPIPE_VIDEO_SUFFIXES"  # comma-separated, lower case, with the dot
-    STATE_MACHINE_ARN: Final = "VIDPIPE_STATE_MACHINE_ARN"
 
 
 # ---------------------------------------------------------------------------------------------------------
