@@ -137,3 +137,20 @@ def test_config_file(tmp_path) -> None:
     path.write_text("stack = ")
     with pytest.raises(TargetError, match="not valid TOML"):
         load_config(path)
+
+
+def test_local_target_ignores_the_profile_region(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from vidpipe.cli.target import Target
+
+    config = tmp_path / "aws-config"
+    config.write_text("[default]\nregion = eu-west-3\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    local = Target(TargetOptions(endpoint_url="http://127.0.0.1:4566"))
+    assert local.region == "us-east-1"
+    assert local.session.get_credentials() is not None  # dummy ones when none are configured
+    assert (
+        Target(TargetOptions(endpoint_url="http://127.0.0.1:4566", region="eu-west-1")).region == "eu-west-1"
+    )
+    assert Target(TargetOptions()).region == "eu-west-3"  # on AWS the profile's region applies

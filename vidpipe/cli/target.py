@@ -156,7 +156,7 @@ class Target:
 
     @cached_property
     def session(self) -> boto3.Session:
-        """The boto3 session; locally, dummy credentials and us-east-1 unless configured otherwise."""
+        """The boto3 session; locally, dummy credentials when none are configured and us-east-1 by default."""
         import boto3
 
         session = boto3.Session(
@@ -165,7 +165,9 @@ class Target:
             region_name=self.options.region,
         )
         if self.is_local:
-            kwargs: dict[str, str] = {"region_name": session.region_name or LOCAL_REGION}
+            # The local runtime lives in us-east-1: a profile's region (~/.aws/config) must not move the CLI
+            # elsewhere; only an explicit --region / AWS_REGION / config-file region does.
+            kwargs: dict[str, str] = {"region_name": self.options.region or LOCAL_REGION}
             if session.get_credentials() is None:
                 kwargs |= LOCAL_CREDENTIALS
             session = boto3.Session(
