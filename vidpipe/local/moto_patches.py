@@ -1080,7 +1080,67 @@ def _patch_map_iteration_error_names() -> None:
     iteration_worker.CustomErrorName = error_name_of  # type: ignore[attr-defined,assignment]
 
 
+# ---------------------------------------------------------------------------------------------------------
+# (12) S3 notifications carry the version id and a sequencer
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _patch_s3_event_version() -> None:
+    """moto's S3 event records lack ``versionId`` and ``sequencer``.
+
+    On AWS an object-created record of a versioned bucket carries the new version's ``versionId`` and every
+    record a per-key ``sequencer``. Without the version id a pipeline keyed on the object version can only
+    fall back to the ETag, so re-uploading identical content looks like a duplicate delivery. The patch adds
+    both fields, from the key moto stored (a monotonic sequencer from a process-wide counter).
+    """
+    from moto.s3 import notifications
+
+    original = notifications._get_s3_event
+    counter = iter(range(1, 1 << 62))
+    lock = threading.Lock()
+
+    def get_s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
+        event = original(event_name, bucket, key, notification_id)
+        obj = event["Records"][0]["s3"]["object"]
+        version = getattr(key, "version_id", None)
+        if version and version != "null":
+            obj["versionId"] = version
+        with lock:
+            obj["sequencer"] = f"{next(counter):016X}"
+        return event
+
+    notifications._get_s3_event = get_s3_event
+
+
+# ---------------------------------------------------------------------------------------------------------
+# (13) $$.State.EnteredTime in the AWS format
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _patch_entered_time_format() -> None:
+    """``$$.State.EnteredTime`` is ``2026-11-23T10:00:00.123456+00:00`` in moto.
+
+    AWS gives milliseconds and a ``Z`` (``2026-11-23T10:00:00.123Z``). Timestamps written by a state machine
+    (``created_at``, ``started_at`` of a job) then sort and compare differently from the ones Python code
+    writes in the AWS form. The patch formats the value as AWS does where moto builds the context object.
+    """
+    from moto.stepfunctions.parser.asl.component.state import state as state_module
+
+    original = state_module.StateData
+
+    def state_data(**fields: Any) -> Any:
+        entered = fields.get("EnteredTime")
+        if isinstance(entered, str):
+            moment = datetime.datetime.fromisoformat(entered).astimezone(datetime.UTC)
+            fields["EnteredTime"] = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return original(**fields)
+
+    state_module.StateData = state_data  # type: ignore[assignment]
+
+
 _PATCHES: tuple[Callable[[], None], ...] = (
+    _patch_s3_event_version,
+    _patch_entered_time_format,
     _patch_map_iteration_error_names,
     _patch_name_normalisation,
     _patch_ecs_run_task_parameters,
