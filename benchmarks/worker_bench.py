@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -110,22 +111,29 @@ def make_clip(path: Path) -> float:
     return time.perf_counter() - started
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_measure(name: str, clip: Path) -> dict[str, Any]:
-    """Run one measure in a fresh interpreter: its wall time and its own peak RSS."""
+    """Run one measure in a fresh interpreter: wall time, peak RSS and CPU seconds (user + system)."""
+    before = _children_cpu()
     out = subprocess.run(
         [sys.executable, __file__, "--measure", name, str(clip)], capture_output=True, text=True, check=True
     )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["cpu"] = _children_cpu() - before
     return result
 
 
-def ffmpeg_decode(clip: Path) -> float:
+def ffmpeg_decode(clip: Path) -> dict[str, float]:
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise SystemExit("ffmpeg not found: apt-get install -y ffmpeg (Debian package, the decode floor)")
-    started = time.perf_counter()
+    before, started = _children_cpu(), time.perf_counter()
     subprocess.run([ffmpeg, "-v", "error", "-i", str(clip), "-f", "null", "-"], check=True)
-    return time.perf_counter() - started
+    return {"wall": time.perf_counter() - started, "cpu": _children_cpu() - before}
 
 
 def main() -> None:
@@ -145,18 +153,33 @@ def main() -> None:
     folder = args.keep or Path(tempfile.mkdtemp(prefix="worker-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     clip = folder / "bench_720p_60s.mp4"
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"generating {clip} ... {make_clip(clip):.1f} s, {clip.stat().st_size / 1e6:.1f} MB")
 
-    floor = min(ffmpeg_decode(clip) for _ in range(args.repeat))
-    worker = min((run_measure("worker", clip) for _ in range(args.repeat)), key=lambda r: r["wall"])
-    naive = min((run_measure("naive", clip) for _ in range(args.repeat)), key=lambda r: r["wall"])
+    # Interleaved rounds, best of each: the machine's load drifts, and every measure should see the same.
+    rounds = [
+        (ffmpeg_decode(clip), run_measure("worker", clip), run_measure("naive", clip))
+        for _ in range(args.repeat)
+    ]
+    floor, worker, naive = (min((r[i] for r in rounds), key=lambda m: m["wall"]) for i in range(3))
 
-    print(f"ffmpeg -f null decode-only : {floor:6.2f} s")
-    print(f"worker (analyze_file)      : {worker['wall']:6.2f} s   peak RSS {worker['rss_mb']:.0f} MB")
-    print(f"naive baseline             : {naive['wall']:6.2f} s   peak RSS {naive['rss_mb']:.0f} MB")
+    print(f"load average before/after  : {load_before} / {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for label, r in (
+        ("ffmpeg -f null decode-only", floor),
+        ("worker (analyze_file)", worker),
+        ("naive", naive),
+    ):
+        rss = f"   peak RSS {r['rss_mb']:.0f} MB" if "rss_mb" in r else ""
+        print(f"{label:27}: wall {r['wall']:6.2f} s   CPU {r['cpu']:6.2f} s{rss}")
     print("worker seconds per stage   : " + ", ".join(f"{k}={v:.2f}" for k, v in worker["timings"].items()))
-    print(f"worker / decode-only       : {worker['wall'] / floor:.2f}x  (target <= 1.5x)")
-    print(f"naive / worker             : {naive['wall'] / worker['wall']:.2f}x")
+    print(
+        f"worker / decode-only       : wall {worker['wall'] / floor['wall']:.2f}x, CPU "
+        f"{worker['cpu'] / floor['cpu']:.2f}x  (target: wall <= 1.5x)"
+    )
+    print(
+        f"naive / worker             : wall {naive['wall'] / worker['wall']:.2f}x, CPU "
+        f"{naive['cpu'] / worker['cpu']:.2f}x"
+    )
     print(f"summary: {json.dumps(worker['summary'])}")
     if args.keep is None:
         shutil.rmtree(folder)

@@ -20,15 +20,14 @@ MAX_DECODE_ERRORS = 50  # damaged packets tolerated before the file is called co
 
 
 def open_container(path: Path) -> Any:
-    """Open ``path`` with PyAV.
+    """Open ``path`` with PyAV (empty files are rejected before, by ``s3io.check_size``).
 
     Raises:
-        Rejected: ``empty`` or ``not_a_video`` when FFmpeg cannot read it as media.
+        Rejected: ``corrupt`` when a video container cannot be read (truncated: its index is lost),
+            ``not_a_video`` when FFmpeg cannot read it as media at all.
     """
     import av
 
-    if path.stat().st_size == 0:
-        raise Rejected(RejectionCode.EMPTY, "the file is empty (0 bytes)")
     try:
         return av.open(str(path), metadata_errors="ignore")
     except av.FFmpegError as exc:
