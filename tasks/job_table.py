@@ -7,13 +7,11 @@ flight, and a slot is released only by the execution that holds it.
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from vidpipe.contract.items import from_item, to_attribute_values
 from vidpipe.contract.names import JobStatus, Table
 
 if TYPE_CHECKING:
@@ -21,32 +19,9 @@ if TYPE_CHECKING:
 else:  # the stubs are optional
     DynamoDBClient = Any
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 _IN_FLIGHT = (JobStatus.RECEIVED, JobStatus.RUNNING)
 # Attribute-name placeholders that conditions may use (DynamoDB rejects unused ones).
 _CONDITION_NAMES = {"#status_": "status", "#exec_": "execution_arn"}
-
-
-def to_attribute_values(values: dict[str, Any]) -> dict[str, Any]:
-    """Plain JSON values (floats included) to DynamoDB attribute values."""
-    as_decimals = json.loads(json.dumps(values), parse_float=Decimal)
-    return {k: _serializer.serialize(v) for k, v in as_decimals.items()}
-
-
-def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    """A DynamoDB item to plain JSON values (integers stay int, other numbers become float)."""
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return int(value) if value == value.to_integral_value() else float(value)
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        if isinstance(value, list | set | frozenset):
-            return [plain(v) for v in value]
-        return value
-
-    return {k: plain(_deserializer.deserialize(v)) for k, v in item.items()}
 
 
 def _is_condition_failure(error: ClientError) -> bool:

@@ -9,35 +9,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
-
-from boto3.dynamodb.types import TypeDeserializer
 
 from vidpipe.cli.durations import iso
 from vidpipe.cli.errors import BadArgument, NotFound
 from vidpipe.contract.identity import JOB_ID_LENGTH
+from vidpipe.contract.items import from_item
 from vidpipe.contract.names import JobStatus, Table
 
-_deserializer = TypeDeserializer()
 JOB_ID_PATTERN = re.compile(rf"^[0-9a-f]{{{JOB_ID_LENGTH}}}$")
 
 Record = dict[str, Any]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | set | frozenset):
-        return [_plain(v) for v in value]
-    return value
-
-
-def from_item(item: dict[str, Any]) -> Record:
-    """A DynamoDB item to plain JSON values (integers stay int)."""
-    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
 
 
 def parse_status(text: str | None) -> JobStatus | None:
