@@ -8,19 +8,58 @@ moto backends in the same interpreter. The Step Functions interpreter calls othe
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import socket
+import threading
 import urllib.request
 from typing import Any
 
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
 
 log = logging.getLogger(__name__)
 
 # Real ASL execution. Lambda keeps moto's default (Docker) backend on purpose: its LambdaFunction.invoke is
 # where the moto patch runs registered in-process handlers (the no-Docker backend bypasses it).
 MOTO_CONFIG: dict[str, Any] = {"stepfunctions": {"execute_state_machine": True}}
+
+
+def _check_free(host: str, port: int) -> None:
+    """Raise OSError(EADDRINUSE) if ``port`` cannot be bound (werkzeug would print and exit instead)."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the HTTP server will
+        probe.bind((host, port))
+
+
+class _BindingMotoServer(ThreadedMotoServer):
+    """ThreadedMotoServer that binds in the caller's thread.
+
+    The original binds inside its serving thread: a taken port kills that thread (werkzeug prints and calls
+    ``sys.exit``) and ``start()`` waits forever for a ready signal. Binding here turns a taken port into an
+    ``OSError`` for the caller.
+    """
+
+    def start(self) -> None:
+        _check_free(self._ip_address, self._port)
+        try:
+            self._server = make_server(
+                self._ip_address,
+                self._port,
+                DomainDispatcherApplication(create_backend_app),
+                True,
+                request_handler=MotoRequestHandler,
+            )
+        except SystemExit as exc:  # werkzeug exits the process when the port was taken in the meantime
+            raise OSError(errno.EADDRINUSE, f"port {self._port} is in use") from exc
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto-server", daemon=True)
+        self._thread.start()
+        self._server_ready_event.set()
 
 
 class MotoServer:
@@ -31,7 +70,7 @@ class MotoServer:
 
     def __init__(self, port: int = 0) -> None:
         self._requested_port = port
-        self._server: ThreadedMotoServer | None = None
+        self._server: _BindingMotoServer | None = None
         self._previous_moto_port: str | None = None
         self.port = port
 
@@ -46,7 +85,7 @@ class MotoServer:
             OSError: when the port is taken.
         """
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per request otherwise
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self._requested_port, verbose=False)
+        self._server = _BindingMotoServer(ip_address="127.0.0.1", port=self._requested_port, verbose=False)
         self._server.start()
         self.port = self._server.get_host_and_port()[1]
         self._previous_moto_port = os.environ.get("MOTO_PORT")

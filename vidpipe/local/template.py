@@ -98,7 +98,7 @@ def referenced_ids(value: Any) -> set[str]:
             elif name == "Fn::Sub":
                 text = arg[0] if isinstance(arg, list) else arg
                 found.update(m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", text))
-    return found
+    return {name for name in found if not name.startswith("AWS::")}  # pseudo parameters are not resources
 
 
 def _walk(value: Any) -> Iterator[Any]:
