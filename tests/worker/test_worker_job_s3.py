@@ -113,6 +113,6 @@ def test_invalid_environment_is_a_crash(s3: Any) -> None:
 
 
 def test_unreachable_results_bucket_is_a_crash(s3: Any) -> None:
-    env = _env()
+    env = _env(**{WorkerEnv.OPTIONS: '{"analyzers": ["shots"]}'})
     env[WorkerEnv.RESULTS_BUCKET] = "no-such-bucket"
     assert run_job_from_env(env) == ExitCode.CRASHED
