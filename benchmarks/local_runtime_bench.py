@@ -5,8 +5,8 @@ Measures, with the worker option ``{"noop": true}`` (no decoding, no analysis, a
 * latency: uploads one at a time (each waits for the previous job), so queueing does not blur the numbers:
   upload -> worker process started, and worker exited -> final job record visible; p50 and p95;
 * throughput: a burst of uploads, jobs per minute from the first upload to the last final record;
-* peak RSS of the runtime's process (moto, the pipe, the agent, the handlers; ``ru_maxrss``) and of the
-  largest worker process.
+* peak RSS of the runtime's process (moto, the pipe, the agent, the handlers, and this script's polling;
+  ``ru_maxrss``) and of the largest worker process (sampled every 50 ms).
 
 Usage: ``python benchmarks/local_runtime_bench.py [--latency-uploads 100] [--burst-uploads 200]
 [--max-tasks 4]``. Prints a Markdown table (pasted into docs/local-runtime.md).
@@ -20,6 +20,8 @@ import json
 import os
 import platform
 import resource
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -34,6 +36,10 @@ from vidpipe.local.jobs import Upload, find_job_id, get_job, upload, wait_for_jo
 from vidpipe.local.runtime import LocalRuntime
 
 NOOP_ENV = {"VIDPIPE_OPTIONS": json.dumps({"noop": True})}
+GENERATE_CLIP = (
+    "import sys; from pathlib import Path; from vidpipe.clipgen.encode import Encoding; "
+    "from vidpipe.clipgen.unusual import manifest_of; manifest_of(Path(sys.argv[1]), Encoding())"
+)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -127,12 +133,10 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
-    from vidpipe.clipgen.encode import Encoding
-    from vidpipe.clipgen.unusual import manifest_of
-
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "tiny.mp4"
-        manifest_of(path, Encoding())
+        # In a child process, so that the clip generator's imports do not count in this process's peak RSS.
+        subprocess.run([sys.executable, "-c", GENERATE_CLIP, str(path)], check=True)
         clip = path.read_bytes()
 
     with WorkerRss() as workers:

@@ -68,11 +68,8 @@ def test_worker_always_crashing_fails_the_job_then_replay_succeeds(
     execution = pipeline.wait_execution(record["execution_arn"])
 
     assert execution["status"] == "FAILED"
-    # AWS reports States.TaskFailed here. moto 5.2.5's inline Map re-raises an iteration's States.* error as a
-    # custom error name, which it rejects, so locally the execution fails with States.Runtime (cause names
-    # States.TaskFailed). The job records whichever error the execution reports.
-    assert record["error"] == execution["error"]
-    assert "States.TaskFailed" in record["error"] + record["cause"], record
+    assert record["error"] == execution["error"] == "States.TaskFailed", record
+    assert '"ExitCode":1' in record["cause"]  # the cause is the stopped ECS task, as on AWS
     runs = pipeline.runs_of(record["job_id"])
     assert runs and all(run.exit_code == 1 for run in runs)
     semaphore = pipeline.semaphore()

@@ -90,6 +90,7 @@ class FargateAgent:
         extra_env: added to every task after the task definition's environment and before the state
             machine's container overrides (e.g. ``VIDPIPE_OPTIONS`` for the benchmark's no-op worker).
         stop_grace_seconds: SIGTERM -> SIGKILL delay on StopTask and on shutdown.
+        exclude_env: variables of this process that must not reach a worker (the Lambda functions').
     """
 
     def __init__(
@@ -101,6 +102,7 @@ class FargateAgent:
         extra_env: Mapping[str, str] | None = None,
         stop_grace_seconds: float = DEFAULT_STOP_GRACE_SECONDS,
         cwd: Path | None = None,
+        exclude_env: frozenset[str] = frozenset(),
     ) -> None:
         if max_tasks < 1:
             raise ValueError("max_tasks must be at least 1")
@@ -111,6 +113,7 @@ class FargateAgent:
         self.extra_env = dict(extra_env or {})
         self._grace = stop_grace_seconds
         self._cwd = cwd
+        self._exclude_env = exclude_env
         self._queue: queue.Queue[moto_patches.EcsTaskLaunch | None] = queue.Queue()
         self._lock = threading.Condition()
         self._stats = _Stats()
@@ -223,7 +226,7 @@ class FargateAgent:
                 return
             try:
                 self._run(launch)
-            except Exception as exc:
+            except Exception as exc:  # a task that cannot start must still stop, as TaskFailedToStart
                 log.exception("task %s failed to start", launch.task_arn)
                 self._report(launch.task_arn, None, "TaskFailedToStart", f"local agent: {exc}")
 
@@ -307,7 +310,7 @@ class FargateAgent:
     def _stop_requested(self, launch: moto_patches.EcsTaskLaunch) -> str | None:
         try:
             tasks = self._ecs.describe_tasks(cluster=launch.cluster_arn, tasks=[launch.task_arn])["tasks"]
-        except Exception:
+        except Exception:  # transient: ask again at the next poll
             return None
         if tasks and tasks[0].get("desiredStatus") == "STOPPED":
             return str(tasks[0].get("stoppedReason") or "Task stopped by user")
@@ -316,7 +319,11 @@ class FargateAgent:
     def _environment(
         self, container: Mapping[str, Any], overrides: Mapping[str, Any], fault: str | None
     ) -> dict[str, str]:
-        env = {k: v for k, v in moto_patches.base_environ().items() if not k.startswith("AWS_")}
+        env = {
+            k: v
+            for k, v in moto_patches.base_environ().items()
+            if not k.startswith("AWS_") and k not in self._exclude_env
+        }
         env.update({e["name"]: e["value"] for e in container.get("environment", [])})
         env.update(self.extra_env)
         env.update(_override_env(overrides, container["name"]))

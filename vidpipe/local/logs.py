@@ -67,5 +67,5 @@ class TaskLogWriter:
                     logStreamName=stream,
                     logEvents=events[start : start + MAX_EVENTS_PER_PUT],
                 )
-        except Exception as exc:
+        except Exception as exc:  # logging is best effort: it must not fail the task
             log.warning("could not write the log of %s to %s: %s", stream, destination.group, exc)

@@ -116,7 +116,7 @@ class Pipe:
                 batch = self._collect()
                 if batch:
                     self._deliver(batch)
-            except Exception:
+            except Exception:  # keep polling, as the managed pipe does; undeleted messages come back
                 log.exception(
                     "pipe %s: delivery failed; the messages will be redelivered", self.settings.name
                 )

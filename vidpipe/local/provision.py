@@ -369,7 +369,7 @@ class Provisioner:
                 kwargs[key] = props[key]
         try:  # moto's pipes are CRUD only; registering it lets `aws pipes list-pipes` show the local pipe
             arn = pipes.create_pipe(**kwargs)["Arn"]
-        except Exception as exc:
+        except Exception as exc:  # visibility only: the local pipe runs regardless
             log.debug("moto create_pipe failed (%s); the local pipe runs anyway", exc)
             arn = f"arn:aws:pipes:{self.resolver.region}:{self.resolver.account_id}:pipe/{name}"
         self.result.pipes.append(props | {"Name": name})

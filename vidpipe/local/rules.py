@@ -118,7 +118,7 @@ class StatusChangeWatcher:
         while not self._stop.wait(self._interval):
             try:
                 self.poll_once()
-            except Exception:
+            except Exception:  # keep watching; the executions are looked at again at the next poll
                 log.exception("status-change watcher: poll failed")
 
     def poll_once(self) -> None:

@@ -22,7 +22,7 @@ from vidpipe.local import moto_patches
 from vidpipe.local.aws import ACCOUNT_ID, REGION, client, client_environment
 from vidpipe.local.defaults import DEFAULT_LOG_DIR, DEFAULT_MAX_TASKS
 from vidpipe.local.fargate import FargateAgent
-from vidpipe.local.lambdas import register_functions, unregister_functions
+from vidpipe.local.lambdas import register_functions, resident_environment, unregister_functions
 from vidpipe.local.logs import TaskLogWriter
 from vidpipe.local.pipe import Pipe, PipeSettings
 from vidpipe.local.provision import Provisioned, Provisioner
@@ -125,6 +125,7 @@ class LocalRuntime:
             pipe.stop()
         if self.watcher is not None:
             self.watcher.stop()
+        self._abort_running_executions()
         if self.agent is not None:
             self.agent.stop()
         unregister_functions(self._functions)
@@ -149,7 +150,9 @@ class LocalRuntime:
     # -- internals -----------------------------------------------------------------------------------------
     def _start(self) -> None:
         moto_patches.apply()
-        template = Template(self._template if self._template is not None else load_synthesized_template(self._context))
+        template = Template(
+            self._template if self._template is not None else load_synthesized_template(self._context)
+        )
         endpoint = self._server.start()
         env = client_environment(endpoint)
         # The in-process handlers (and any boto3 client made in this process) reach the runtime, never AWS.
@@ -159,6 +162,11 @@ class LocalRuntime:
         self.provisioned = Provisioner(
             template, endpoint, self.stack_name, {MAX_CONCURRENT_TASKS: str(self.max_tasks)}
         ).run()
+        resident = resident_environment(self.provisioned.functions)
+        self._saved_env.update(
+            {name: os.environ.get(name) for name in resident if name not in self._saved_env}
+        )
+        os.environ.update(resident)
         self._functions = register_functions(self.provisioned.functions, env)
         self.agent = FargateAgent(
             self.client("ecs"),
@@ -167,6 +175,7 @@ class LocalRuntime:
             self.max_tasks,
             self._worker_env,
             self._grace,
+            exclude_env=frozenset(resident),
         )
         self.agent.start()
         self.watcher = StatusChangeWatcher(
@@ -184,6 +193,24 @@ class LocalRuntime:
             pipe.start()
             self.pipes.append(pipe)
         log.info("local runtime ready at %s", endpoint)
+
+    def _abort_running_executions(self) -> None:
+        """Stop the executions still running, so their interpreter threads do not call a stopped server."""
+        if self.provisioned is None:
+            return
+        sfn = self.client("stepfunctions")
+        for arn in self.provisioned.state_machine_arns:
+            try:
+                pages = sfn.get_paginator("list_executions").paginate(
+                    stateMachineArn=arn, statusFilter="RUNNING"
+                )
+                for page in pages:
+                    for execution in page["executions"]:
+                        sfn.stop_execution(
+                            executionArn=execution["executionArn"], cause="local runtime stopped"
+                        )
+            except Exception as exc:  # shutdown continues whatever happens here
+                log.debug("could not abort running executions: %s", exc)
 
     def _queue_url(self, queue_arn: str) -> str:
         assert self.provisioned is not None
