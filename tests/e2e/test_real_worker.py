@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Pipeline, start_pipeline
+from tests.e2e.conftest import Pipeline, start_pipeline, wait_until
 from vidpipe.contract.identity import parse_s3_uri
 from vidpipe.contract.validation import validate
 
@@ -56,3 +56,33 @@ def test_key_with_spaces_and_non_ascii_succeeds(pipeline: Pipeline, tiny_clip: P
     assert record["status"] == "SUCCEEDED", record
     assert record["key"] == key
     assert record["object_uri"] == f"s3://{up.bucket}/{key}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="moto 5.2.5: StopExecution during an inline Map with a .sync task ends the execution FAILED "
+    "(AttributeError: 'str' object has no attribute 'get') instead of ABORTED, so no task is stopped",
+)
+def test_aborting_an_execution_stops_its_worker(pipeline: Pipeline, tmp_path: Path) -> None:
+    from vidpipe.clipgen import make_demo_clip
+
+    clip = tmp_path / "long.mp4"
+    make_demo_clip(clip)  # 12 s: the real worker is still analysing when the execution is stopped
+    up = pipeline.upload("abort/long.mp4", clip)
+    record = pipeline.wait_job(up, statuses=("RUNNING",))
+    job_id = record["job_id"]
+    wait_until(lambda: any(r.started_at for r in pipeline.runs_of(job_id)), 30, "the worker to start")
+
+    pipeline.sfn.stop_execution(executionArn=record["execution_arn"], cause="test")
+
+    run = wait_until(
+        lambda: next((r for r in pipeline.runs_of(job_id) if r.ended_at), None),
+        30,
+        "the worker to be stopped",
+    )
+    assert run.stop_code == "UserInitiated"
+    assert run.exit_code == 143  # SIGTERM, the worker contract's TERMINATED
+    failed = pipeline.wait_job(up, statuses=("FAILED",))  # the status-change rule saw ABORTED
+    assert failed["execution_arn"] == record["execution_arn"]
+    assert pipeline.semaphore().get("running") == 0

@@ -1,9 +1,8 @@
 """Upload a video and wait for its job: what the demo, the end-to-end tests and the benchmark share.
 
 An upload's job is found through the job table's object index (``object_uri``), as the record of the
-uploaded version (or, when the record has no version, of the uploaded ETag). Predicting the job id would tie
-this module to Prepare's identity rule, and locally that rule sees no ``versionId``: moto 5.2.5's S3 event
-records lack it, so Prepare falls back to the ETag there (on AWS the version id is used).
+uploaded version (or, when the record has no version, of the uploaded ETag), rather than by predicting the
+job id: that would restate Prepare's identity rule here.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -93,6 +93,7 @@ class StatusChangeWatcher:
         region: str,
         account_id: str,
         interval: float = 0.25,
+        on_end: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self._sfn = sfn
         self._lambda = lambda_client
@@ -101,6 +102,7 @@ class StatusChangeWatcher:
         self._region = region
         self._account = account_id
         self._interval = interval
+        self._on_end = on_end  # sees every execution that ended (DescribeExecution), before the rules
         self._seen: set[str] = set()
         self._failures: dict[str, int] = {}
         self._stop = threading.Event()
@@ -133,6 +135,8 @@ class StatusChangeWatcher:
 
     def _deliver(self, execution_arn: str) -> None:
         execution = self._sfn.describe_execution(executionArn=execution_arn)
+        if self._on_end is not None and execution_arn not in self._failures:
+            self._on_end(execution)
         event = status_change_event(execution, self._region, self._account)
         for rule in self._rules:
             if not rule.pattern.matches_event(event):

@@ -28,6 +28,7 @@ from vidpipe.local.pipe import Pipe, PipeSettings
 from vidpipe.local.provision import Provisioned, Provisioner
 from vidpipe.local.rules import RuleSettings, StatusChangeWatcher
 from vidpipe.local.server import MotoServer
+from vidpipe.local.sync_tasks import stop_tasks_of
 from vidpipe.local.template import Template, TemplateError, load_synthesized_template
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,7 @@ class LocalRuntime:
             [RuleSettings.from_properties(p) for p in self.provisioned.rules],
             REGION,
             ACCOUNT_ID,
+            on_end=self._stop_orphaned_tasks,
         )
         self.watcher.start()
         for properties in self.provisioned.pipes:
@@ -193,6 +195,9 @@ class LocalRuntime:
             pipe.start()
             self.pipes.append(pipe)
         log.info("local runtime ready at %s", endpoint)
+
+    def _stop_orphaned_tasks(self, execution: dict[str, Any]) -> None:
+        stop_tasks_of(self.client("stepfunctions"), self.client("ecs"), execution)
 
     def _abort_running_executions(self) -> None:
         """Stop the executions still running, so their interpreter threads do not call a stopped server."""
