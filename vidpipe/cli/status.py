@@ -18,16 +18,18 @@ def job_status(tgt: Target, record: dict[str, Any]) -> dict[str, Any]:
     """The job record with its current execution's status and console URL."""
     arn = record.get("execution_arn")
     execution = describe(tgt.client("stepfunctions"), arn) if arn else {}
+    return {"job": record, "execution": _execution_view(tgt, arn, execution)}
+
+
+def _execution_view(tgt: Target, arn: str | None, execution: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a DescribeExecution answer that ``status`` shows."""
     return {
-        "job": record,
-        "execution": {
-            "execution_arn": arn,
-            "status": execution.get("status"),
-            "start_date": execution.get("startDate"),
-            "stop_date": execution.get("stopDate"),
-            "redrive_count": execution.get("redriveCount", 0),
-            "console_url": tgt.console_url(arn) if arn else None,
-        },
+        "execution_arn": arn,
+        "status": execution.get("status"),
+        "start_date": execution.get("startDate"),
+        "stop_date": execution.get("stopDate"),
+        "redrive_count": execution.get("redriveCount", 0),
+        "console_url": tgt.console_url(arn) if arn else None,
     }
 
 
@@ -38,21 +40,12 @@ def status_of(tgt: Target, text: str) -> list[dict[str, Any]]:
         return [job_status(tgt, record) for record in resolved.jobs]
     execution = resolved.execution or {}
     arn = execution.get("executionArn")
-    return [
-        {
-            "job": None,
-            "execution": {
-                "execution_arn": arn,
-                "status": execution.get("status"),
-                "start_date": execution.get("startDate"),
-                "stop_date": execution.get("stopDate"),
-                "redrive_count": execution.get("redriveCount", 0),
-                "console_url": tgt.console_url(arn) if arn else None,
-                "error": execution.get("error"),
-                "cause": execution.get("cause"),
-            },
-        }
-    ]
+    view = {
+        **_execution_view(tgt, arn, execution),
+        "error": execution.get("error"),
+        "cause": execution.get("cause"),
+    }
+    return [{"job": None, "execution": view}]
 
 
 def _print(entry: dict[str, Any]) -> None:
