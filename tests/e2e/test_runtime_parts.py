@@ -112,3 +112,18 @@ def test_worker_command_and_exit_codes() -> None:
     ]
     assert _command({"name": "worker"}, {})[1:] == ["-m", "worker"]
     assert exit_code_of(-15) == 143 and exit_code_of(1) == 1
+
+
+def test_a_taken_port_is_a_clean_error_and_leaves_no_runtime_behind() -> None:
+    import socket
+
+    from vidpipe.local.runtime import LocalRuntime
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError):
+            LocalRuntime(port=port, template={"Resources": {}}).start()
+    runtime = LocalRuntime(port=0, template={"Resources": {}}).start()  # the process-wide slot was released
+    runtime.stop()

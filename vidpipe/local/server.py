@@ -85,9 +85,10 @@ class MotoServer:
             OSError: when the port is taken.
         """
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per request otherwise
-        self._server = _BindingMotoServer(ip_address="127.0.0.1", port=self._requested_port, verbose=False)
-        self._server.start()
-        self.port = self._server.get_host_and_port()[1]
+        server = _BindingMotoServer(ip_address="127.0.0.1", port=self._requested_port, verbose=False)
+        server.start()  # raises OSError on a taken port, before anything needs stopping
+        self._server = server
+        self.port = server.get_host_and_port()[1]
         self._previous_moto_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(self.port)
         # moto's backends are process-global: a runtime started after another one in the same process
