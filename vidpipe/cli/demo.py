@@ -79,7 +79,7 @@ def run_demo(timeout: float, max_tasks: int, log_dir: Path | None) -> bool:
         target = Target(TargetOptions(stack=runtime.stack_name, endpoint_url=runtime.endpoint_url))
         console.print()
         console.rule("job")
-        status_view._print(status_view.job_status(target, record))  # the `vidpipe status` view
+        status_view.print_status(status_view.job_status(target, record))  # the `vidpipe status` view
         summary = record.get("summary") or {}
         if summary:
             console.rule("results summary")

@@ -48,7 +48,7 @@ def status_of(tgt: Target, text: str) -> list[dict[str, Any]]:
     return [{"job": None, "execution": view}]
 
 
-def _print(entry: dict[str, Any]) -> None:
+def print_status(entry: dict[str, Any]) -> None:
     job, execution = entry["job"] or {}, entry["execution"]
     summary = job.get("summary") or {}
     render.fields(
@@ -89,4 +89,4 @@ def command(
     for index, entry in enumerate(entries):
         if index:
             render.console.print()
-        _print(entry)
+        print_status(entry)
