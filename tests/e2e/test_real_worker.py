@@ -58,12 +58,6 @@ def test_key_with_spaces_and_non_ascii_succeeds(pipeline: Pipeline, tiny_clip: P
     assert record["object_uri"] == f"s3://{up.bucket}/{key}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="moto 5.2.5: StopExecution during an inline Map with a .sync task ends the execution FAILED "
-    "(AttributeError: 'str' object has no attribute 'get') instead of ABORTED, so no task is stopped",
-)
 def test_aborting_an_execution_stops_its_worker(pipeline: Pipeline, tmp_path: Path) -> None:
     from vidpipe.clipgen import make_demo_clip
 

@@ -1138,7 +1138,36 @@ def _patch_entered_time_format() -> None:
     state_module.StateData = state_data  # type: ignore[assignment]
 
 
+# ---------------------------------------------------------------------------------------------------------
+# (14) a stopped execution stays ABORTED
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _patch_stopped_execution_stays_aborted() -> None:
+    """StopExecution during an inline Map ends the execution FAILED (``States.Runtime``), not ABORTED.
+
+    Stopping the execution stops the Map's iteration frames; moto's iteration worker then reports the
+    stopped frame as a failure whose details are a plain string, unwinding the states raises
+    ``AttributeError: 'str' object has no attribute 'get'``, and ``Environment.set_error`` overwrites the
+    stopped state with an error. On AWS a stopped execution is ABORTED and nothing that happens while its
+    states unwind changes that (so the status-change rule sees ABORTED and the .sync ECS task is stopped).
+    The patch makes ``set_error`` leave a stopped or timed-out program as it is.
+    """
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped, ProgramTimedOut
+
+    original = Environment.set_error
+
+    def set_error(self: Any, error: Any) -> None:
+        if isinstance(self._program_state, ProgramStopped | ProgramTimedOut):
+            return
+        original(self, error)
+
+    Environment.set_error = set_error  # type: ignore[method-assign]
+
+
 _PATCHES: tuple[Callable[[], None], ...] = (
+    _patch_stopped_execution_stays_aborted,
     _patch_s3_event_version,
     _patch_entered_time_format,
     _patch_map_iteration_error_names,
