@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,7 +65,8 @@ def test_cfn_lint_reports_no_errors(request: pytest.FixtureRequest, which: str, 
     path = tmp_path / "template.json"
     path.write_text(json.dumps(synth.template))
     result = subprocess.run(
-        [shutil.which("cfn-lint") or "cfn-lint", "--format", "json", str(path)],
+        # The project's pinned cfn-lint (this interpreter's), never one that happens to be on PATH.
+        [str(Path(sys.executable).with_name("cfn-lint")), "--format", "json", str(path)],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     findings = json.loads(result.stdout or "[]")
