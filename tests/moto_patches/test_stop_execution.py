@@ -39,3 +39,17 @@ def test_stopping_an_execution_inside_a_map_aborts_it(sfn: Any, ecs_env: dict[st
     assert launched.wait(10), "the task was never launched"
     sfn.stop_execution(executionArn=started["executionArn"], cause="operator")
     assert wait_for_execution(sfn, started["executionArn"])["status"] == "ABORTED"
+
+
+def test_interrupted_callback_wait_ends_instead_of_raising() -> None:
+    """After a stop, moto's .sync callback thread pops a dict as its timeout: the wait ends (None)."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+        StateTaskServiceCallback,
+    )
+
+    class Endpoint:
+        def wait(self, timeout: float | None) -> None:
+            raise AssertionError(f"waited with timeout {timeout!r}")
+
+    wait = StateTaskServiceCallback._wait_for_task_token_timeout
+    assert wait(None, {"not": "a timeout"}, Endpoint()) is None  # type: ignore[arg-type]

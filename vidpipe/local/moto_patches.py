@@ -1165,6 +1165,22 @@ def _patch_stopped_execution_stays_aborted() -> None:
 
     Environment.set_error = set_error  # type: ignore[method-assign]
 
+    # The stop also leaves the .sync task's callback thread popping a dict (not its timeout) off the
+    # evaluation stack, so that thread dies with a TypeError. A stopped wait is an interrupted wait: end it.
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback as callback_module,
+    )
+
+    service_callback = callback_module.StateTaskServiceCallback
+    original_wait = service_callback._wait_for_task_token_timeout
+
+    def wait_for_task_token_timeout(self: Any, timeout_seconds: Any, callback_endpoint: Any) -> Any:
+        if timeout_seconds is not None and not isinstance(timeout_seconds, int | float):
+            return None
+        return original_wait(self, timeout_seconds, callback_endpoint)
+
+    service_callback._wait_for_task_token_timeout = wait_for_task_token_timeout
+
 
 _PATCHES: tuple[Callable[[], None], ...] = (
     _patch_stopped_execution_stays_aborted,
