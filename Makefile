@@ -22,11 +22,13 @@ $(STAMP): pyproject.toml constraints.txt worker/requirements-models.txt package.
 demo: $(STAMP)
 	$(BIN)/vidpipe demo
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(BIN)/python -m pytest -n 2 --durations=15
 
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy tasks worker vidpipe infra
 
 synth: $(STAMP)
 	npx cdk synth --quiet

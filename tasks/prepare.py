@@ -60,9 +60,8 @@ def rejection_record(skipped: Skipped, execution_arn: str, now: str) -> dict[str
         "key": f"sqs-message/{skipped.message_id}",
         "object_uri": f"s3://unknown/sqs-message/{skipped.message_id}",
     }
-    record = {
-        k: job[k] for k in ("job_id", "bucket", "key", "object_uri", "version", "etag", "size") if k in job
-    }
+    fields = ("job_id", "bucket", "key", "object_uri", "version", "etag", "size")
+    record: dict[str, Any] = {k: job[k] for k in fields if k in job}
     if record.get("size", 0) < 0:
         del record["size"]
     return {

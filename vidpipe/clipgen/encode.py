@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +64,7 @@ def write_clip(path: Path, shots: Sequence[Shot], audio: np.ndarray | None, enc:
     import av
 
     with av.open(str(path), "w") as out:
-        video = out.add_stream(
+        video: Any = out.add_stream(
             enc.codec, rate=enc.fps, options=enc.options or _DEFAULT_OPTIONS.get(enc.codec)
         )
         turns = enc.rotation // 90 % 4
@@ -77,7 +78,7 @@ def write_clip(path: Path, shots: Sequence[Shot], audio: np.ndarray | None, enc:
         if audio is not None and enc.audio_codec:
             sound = out.add_stream(enc.audio_codec, rate=AUDIO_RATE, layout="mono")
         _write_video(out, video, shots, enc)
-        if sound is not None:
+        if sound is not None and audio is not None:
             _write_audio(out, sound, audio)
 
 
