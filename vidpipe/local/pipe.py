@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from vidpipe.local.background import BackgroundLoop
 from vidpipe.local.patterns import EventPattern, compile_pattern, matches_any
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def filter_view(record: Mapping[str, Any]) -> dict[str, Any]:
     return {**record, "body": body}
 
 
-class Pipe:
+class Pipe(BackgroundLoop):
     """Runs one pipe on a daemon thread until :meth:`stop`."""
 
     def __init__(self, settings: PipeSettings, sqs: Any, sfn: Any, region: str) -> None:
@@ -98,17 +98,9 @@ class Pipe:
         self._sqs = sqs
         self._sfn = sfn
         self._region = region
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"pipe-{settings.name}", daemon=True)
+        super().__init__(f"pipe-{settings.name}")
         self.started_executions: list[str] = []
         self.filtered_out = 0
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from vidpipe.local.background import BackgroundLoop
 from vidpipe.local.patterns import EventPattern, compile_pattern
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def status_change_event(execution: Mapping[str, Any], region: str, account_id: s
     }
 
 
-class StatusChangeWatcher:
+class StatusChangeWatcher(BackgroundLoop):
     """Polls executions and delivers status-change events of terminal executions to matching rules."""
 
     def __init__(
@@ -105,16 +105,8 @@ class StatusChangeWatcher:
         self._on_end = on_end  # sees every execution that ended (DescribeExecution), before the rules
         self._seen: set[str] = set()
         self._failures: dict[str, int] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="status-change-rule", daemon=True)
+        super().__init__("status-change-rule")
         self.delivered: list[dict[str, Any]] = []
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
 
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):
