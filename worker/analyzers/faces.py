@@ -14,7 +14,7 @@ import numpy as np
 
 from worker.analyzers.base import Analyzer, Frame, VideoMeta
 from worker.analyzers.change import ChangeGate
-from worker.analyzers.ranges import RangeTracker, sampled_end
+from worker.analyzers.ranges import RangeTracker, SampleClock
 from worker.models import centerface_onnx
 
 _OUTPUTS = ["537", "538", "539", "540"]  # heatmap, scale, offset, landmarks
@@ -37,21 +37,17 @@ class FacesAnalyzer(Analyzer):
         self._net: Any = None
         self._frames: list[dict[str, Any]] = []
         self._ranges = RangeTracker()
-        self._last_time = 0.0
-        self._duration: float | None = None
-        self._step = 1.0
+        self._clock = SampleClock()
 
     def start(self, meta: VideoMeta) -> None:
-        self._duration = meta.duration
+        self._clock.duration = meta.duration
         import cv2
 
         self._net = cv2.dnn.readNetFromONNX(str(centerface_onnx()))
 
     def on_frame(self, frame: Frame) -> None:
         assert frame.rgb is not None
-        if self._last_time:
-            self._step = frame.time - self._last_time
-        self._last_time = frame.time
+        self._clock.tick(frame.time)
         if self._gate.changed(frame.thumb):
             self._boxes = self.detect(frame.rgb)
         boxes = self._boxes
@@ -97,7 +93,7 @@ class FacesAnalyzer(Analyzer):
     def finish(self) -> dict[str, Any]:
         ranges = [
             {"start": r["start"], "end": r["end"], "max_faces": r["max_faces"]}
-            for r in self._ranges.finish(sampled_end(self._last_time, self._step, self._duration))
+            for r in self._ranges.finish(self._clock.end())
         ]
         return {
             "max_faces": max((f["count"] for f in self._frames), default=0),

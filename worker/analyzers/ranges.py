@@ -50,10 +50,25 @@ class RangeTracker:
         )
 
 
-def sampled_end(last: float, step: float, duration: float | None) -> float:
-    """Where the last sample's observation stops holding: one sample step later, within the video."""
-    end = last + step
-    return min(end, max(duration, last)) if duration else end
+class SampleClock:
+    """The times of the sampled frames an analyzer saw, for where its last observation stops holding."""
+
+    def __init__(self) -> None:
+        self.last: float | None = None
+        self.step = 1.0
+        self.duration: float | None = None
+
+    def tick(self, time: float) -> None:
+        """A sampled frame at ``time`` (seconds)."""
+        if self.last is not None and time > self.last:
+            self.step = time - self.last
+        self.last = time
+
+    def end(self) -> float:
+        """One sample step after the last sample, within the video."""
+        last = self.last or 0.0
+        end = last + self.step
+        return min(end, max(self.duration, last)) if self.duration else end
 
 
 def _merge_extra(kept: dict[str, Any], new: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 
 from worker.analyzers.base import Analyzer, Frame, VideoMeta
 from worker.analyzers.change import ChangeGate
-from worker.analyzers.ranges import RangeTracker, sampled_end
+from worker.analyzers.ranges import RangeTracker, SampleClock
 
 
 class TextAnalyzer(Analyzer):
@@ -33,12 +33,10 @@ class TextAnalyzer(Analyzer):
         self._engine: Any = None
         self._ranges = RangeTracker()
         self._last_lines: dict[str, dict[str, Any]] = {}
-        self._step = 1.0
-        self._last_time = 0.0
-        self._duration: float | None = None
+        self._clock = SampleClock()
 
     def start(self, meta: VideoMeta) -> None:
-        self._duration = meta.duration
+        self._clock.duration = meta.duration
         from rapidocr import RapidOCR
 
         self._engine = RapidOCR(
@@ -55,9 +53,7 @@ class TextAnalyzer(Analyzer):
 
     def on_frame(self, frame: Frame) -> None:
         assert frame.rgb is not None
-        if self._last_time:
-            self._step = frame.time - self._last_time
-        self._last_time = frame.time
+        self._clock.tick(frame.time)
         if self._gate.changed(frame.thumb):
             self._last_lines = self._read(frame.rgb)
         self._ranges.observe(frame.time, self._last_lines)
@@ -72,7 +68,7 @@ class TextAnalyzer(Analyzer):
         return lines
 
     def finish(self) -> dict[str, Any]:
-        ranges = self._ranges.finish(sampled_end(self._last_time, self._step, self._duration))
+        ranges = self._ranges.finish(self._clock.end())
         lines = [{"text": r.pop("key"), **r} for r in ranges]
         return {"lines": lines, "ocr_runs": self._gate.accepted, "ocr_skipped": self._gate.skipped}
 
