@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from typing import Any
+
+import boto3
 
 REGION = "us-east-1"
 ROLE_ARN = "arn:aws:iam::123456789012:role/sfn"
@@ -42,3 +46,53 @@ def run_task_state(env: dict[str, str], **extra: Any) -> dict[str, Any]:
     }
     state.update(extra)
     return state
+
+
+def create_function(name: str, variables: dict[str, str] | None = None) -> str:
+    """A Lambda function in moto (an echo handler; tests register the real Python handler) and its ARN."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    trust = {
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ]
+    }
+    role = boto3.client("iam", region_name=REGION).create_role(
+        RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+    return boto3.client("lambda", region_name=REGION).create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": buffer.getvalue()},
+        Environment={"Variables": variables or {}},
+    )["FunctionArn"]
+
+
+def create_ecs_env(ec2: Any, ecs: Any) -> dict[str, str]:
+    """A Fargate-capable cluster, task definition and awsvpc network in moto.
+
+    moto needs what the provisioning code must also do: EnableDnsHostnames on the VPC, security groups in
+    the awsvpc configuration and a container-level memory in the container definition.
+    """
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="worker", Description="worker", VpcId=vpc)["GroupId"]
+    cluster = ecs.create_cluster(clusterName="vidpipe", capacityProviders=["FARGATE", "FARGATE_SPOT"])
+    task_definition = ecs.register_task_definition(
+        family="worker",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "worker", "image": "worker:local", "memory": 512, "essential": True}],
+    )
+    return {
+        "cluster": cluster["cluster"]["clusterArn"],
+        "task_definition": task_definition["taskDefinition"]["taskDefinitionArn"],
+        "subnet": subnet,
+        "security_group": group,
+    }

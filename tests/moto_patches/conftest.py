@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from vidpipe.local import moto_patches
 
-from ._helpers import REGION
+from ._helpers import REGION, create_ecs_env
 
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
@@ -47,29 +47,5 @@ def sfn() -> Any:
 
 @pytest.fixture
 def ecs_env() -> dict[str, str]:
-    """A Fargate-capable cluster, task definition and awsvpc network in moto.
-
-    moto needs what the provisioning code must also do: EnableDnsHostnames on the VPC, security groups in
-    the awsvpc configuration and a container-level memory in the container definition.
-    """
-    ec2 = boto3.client("ec2", region_name=REGION)
-    ecs = boto3.client("ecs", region_name=REGION)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-    group = ec2.create_security_group(GroupName="worker", Description="worker", VpcId=vpc)["GroupId"]
-    cluster = ecs.create_cluster(clusterName="vidpipe", capacityProviders=["FARGATE", "FARGATE_SPOT"])
-    task_definition = ecs.register_task_definition(
-        family="worker",
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[{"name": "worker", "image": "worker:local", "memory": 512, "essential": True}],
-    )
-    return {
-        "cluster": cluster["cluster"]["clusterArn"],
-        "task_definition": task_definition["taskDefinition"]["taskDefinitionArn"],
-        "subnet": subnet,
-        "security_group": group,
-    }
+    """A Fargate-capable cluster, task definition and awsvpc network in the in-process moto."""
+    return create_ecs_env(boto3.client("ec2", region_name=REGION), boto3.client("ecs", region_name=REGION))

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import zipfile
 from typing import Any
 
 import boto3
@@ -14,40 +12,11 @@ import pytest
 from vidpipe.local import moto_patches
 from vidpipe.local.sfn_wait import wait_for_execution
 
-from ._helpers import REGION, create_sm
+from ._helpers import REGION, create_function, create_sm
 
 
 class JobRejected(Exception):
     """A custom error name the ASL can Retry/Catch on."""
-
-
-def _create_function(name: str, variables: dict[str, str] | None = None) -> str:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
-    role = boto3.client("iam", region_name=REGION).create_role(
-        RoleName=f"{name}-role",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "lambda.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ]
-            }
-        ),
-    )["Role"]["Arn"]
-    client = boto3.client("lambda", region_name=REGION)
-    return client.create_function(
-        FunctionName=name,
-        Runtime="python3.11",
-        Role=role,
-        Handler="handler.handler",
-        Code={"ZipFile": buffer.getvalue()},
-        Environment={"Variables": variables or {}},
-    )["FunctionArn"]
 
 
 def _invoke_state(function: str, **extra: Any) -> dict[str, Any]:
@@ -65,7 +34,7 @@ def _invoke_state(function: str, **extra: Any) -> dict[str, Any]:
 def test_state_machine_runs_registered_handler_with_function_environment(sfn: Any) -> None:
     """The handler runs in-process with the function's environment (moto's plus the registered one),
     its return value is the Payload, and os.environ is restored afterwards."""
-    arn = _create_function("prepare", {"TABLE": "jobs"})
+    arn = create_function("prepare", {"TABLE": "jobs"})
     seen: dict[str, Any] = {}
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -85,7 +54,7 @@ def test_state_machine_runs_registered_handler_with_function_environment(sfn: An
 def test_handler_exception_is_function_error_named_after_the_class(sfn: Any) -> None:
     """An exception surfaces as error = class name, Cause = {errorMessage, errorType, stackTrace}, and
     Retry/Catch on that custom name work as on AWS."""
-    _create_function("record")
+    create_function("record")
     calls: list[int] = []
 
     def handler(event: dict[str, Any], context: Any) -> None:
@@ -121,7 +90,7 @@ def test_handler_exception_is_function_error_named_after_the_class(sfn: Any) -> 
 
 def test_boto3_invoke_uses_handler_too() -> None:
     """boto3 lambda.invoke reaches the same handler; exceptions set FunctionError=Unhandled."""
-    _create_function("status")
+    create_function("status")
     moto_patches.register_lambda_handler("status", lambda event, context: {"ok": event["x"]})
     client = boto3.client("lambda", region_name=REGION)
     response = client.invoke(FunctionName="status", Payload=json.dumps({"x": 1}))
@@ -139,7 +108,7 @@ def test_boto3_invoke_uses_handler_too() -> None:
 
 def test_unregistered_function_keeps_moto_behaviour() -> None:
     """Without a registration moto's simple backend answers (no handler code runs)."""
-    _create_function("other")
+    create_function("other")
     moto_patches.register_lambda_handler("other", lambda event, context: "mine")
     moto_patches.unregister_lambda_handler("other")
     response = boto3.client("lambda", region_name=REGION).invoke(FunctionName="other", Payload="{}")
@@ -154,7 +123,7 @@ def test_function_key_accepts_names_and_arns(key: str) -> None:
 def test_base_environ_hides_the_running_handlers_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     """Other threads can build environments without the running handler's variables (os.environ is global)."""
     monkeypatch.setenv("SHARED", "outer")
-    _create_function("envy", {"SHARED": "inner", "ONLY_LAMBDA": "1"})
+    create_function("envy", {"SHARED": "inner", "ONLY_LAMBDA": "1"})
     seen: dict[str, Any] = {}
 
     def handler(event: dict[str, Any], context: Any) -> None:

@@ -6,9 +6,7 @@ paths); Lambda handlers are stand-ins registered in-process, ECS tasks are finis
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ from vidpipe.local import moto_patches
 from vidpipe.local.sfn_wait import wait_for_execution
 
 from ._agent import FakeAgent
-from ._helpers import REGION, ROLE_ARN
+from ._helpers import REGION, ROLE_ARN, create_function
 
 ASL = Path(__file__).resolve().parents[2] / "statemachine" / "pipeline.asl.json"
 JOB = {
@@ -36,33 +34,6 @@ JOB = {
 }
 
 
-def _function(name: str) -> str:
-    role = boto3.client("iam", region_name=REGION).create_role(
-        RoleName=f"{name}-role",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "lambda.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ]
-            }
-        ),
-    )["Role"]["Arn"]
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("h.py", "def handler(event, context):\n    return event\n")
-    return boto3.client("lambda", region_name=REGION).create_function(
-        FunctionName=name,
-        Runtime="python3.11",
-        Role=role,
-        Handler="h.handler",
-        Code={"ZipFile": code.getvalue()},
-    )["FunctionArn"]
-
-
 def _definition(ecs_env: dict[str, str]) -> str:
     boto3.client("dynamodb", region_name=REGION).create_table(
         TableName="jobs",
@@ -71,8 +42,8 @@ def _definition(ecs_env: dict[str, str]) -> str:
         BillingMode="PAY_PER_REQUEST",
     )
     values = {
-        "PrepareFunctionArn": _function("prepare"),
-        "RecordFunctionArn": _function("record"),
+        "PrepareFunctionArn": create_function("prepare"),
+        "RecordFunctionArn": create_function("record"),
         "JobTableName": "jobs",
         "ClusterArn": ecs_env["cluster"],
         "TaskDefinitionArn": ecs_env["task_definition"],

@@ -16,7 +16,7 @@ from vidpipe.local import moto_patches
 from vidpipe.local.sfn_wait import wait_for_execution
 
 from ._agent import FakeAgent
-from ._helpers import REGION, create_sm, run_task_state
+from ._helpers import REGION, create_ecs_env, create_sm, run_task_state
 
 IN_PROCESS_MOCK = False
 
@@ -49,26 +49,7 @@ def _client(name: str, url: str) -> Any:
 
 
 def _ecs_env(url: str) -> dict[str, str]:
-    ec2, ecs = _client("ec2", url), _client("ecs", url)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-    group = ec2.create_security_group(GroupName="worker", Description="worker", VpcId=vpc)["GroupId"]
-    cluster = ecs.create_cluster(clusterName="vidpipe", capacityProviders=["FARGATE", "FARGATE_SPOT"])
-    task_definition = ecs.register_task_definition(
-        family="worker",
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[{"name": "worker", "image": "worker:local", "memory": 512}],
-    )
-    return {
-        "cluster": cluster["cluster"]["clusterArn"],
-        "task_definition": task_definition["taskDefinition"]["taskDefinitionArn"],
-        "subnet": subnet,
-        "security_group": group,
-    }
+    return create_ecs_env(_client("ec2", url), _client("ecs", url))
 
 
 def test_agent_exit_code_fails_the_sync_state_in_server_mode(endpoint: str) -> None:
