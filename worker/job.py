@@ -25,9 +25,10 @@ from worker.document import InputRef, rejected
 from worker.errors import Rejected, Terminated
 from worker.options import parse_options
 
-#: Test hook for the local runtime's failure tests: ``crash`` makes the worker exit 1 right after start.
-#: Nothing on AWS sets it.
+#: Test hook for the local runtime's failure tests: ``crash`` makes the worker exit 1 right after start;
+#: ``hang`` makes it wait (for SIGTERM, at most HANG_SECONDS) before doing anything. Nothing on AWS sets it.
 FAULT_ENV = "VIDPIPE_FAULT"
+HANG_SECONDS = 600.0
 
 log = logging.getLogger("worker")
 
@@ -66,6 +67,10 @@ def run_job_from_env(environ: Mapping[str, str] | None = None) -> int:
     guard = _SigtermGuard()
     previous = guard.install()
     try:
+        if env.get(FAULT_ENV) == "hang":
+            log.warning("fault injection: %s=hang, waiting for SIGTERM", FAULT_ENV)
+            guard.stop.wait(HANG_SECONDS)  # SIGTERM raises Terminated out of the wait
+            return ExitCode.CRASHED
         _run(env, guard)
     except Terminated:
         log.warning("terminated: no results written")

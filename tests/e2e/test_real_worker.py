@@ -62,7 +62,8 @@ def test_aborting_an_execution_stops_its_worker(pipeline: Pipeline, tmp_path: Pa
     from vidpipe.clipgen import make_demo_clip
 
     clip = tmp_path / "long.mp4"
-    make_demo_clip(clip)  # 12 s: the real worker is still analysing when the execution is stopped
+    make_demo_clip(clip)
+    pipeline.agent.inject_fault("hang", count=1)  # the worker is still running when the execution stops
     up = pipeline.upload("abort/long.mp4", clip)
     record = pipeline.wait_job(up, statuses=("RUNNING",))
     job_id = record["job_id"]

@@ -167,9 +167,17 @@ class Target:
         if self.is_local:
             # The local runtime lives in us-east-1: a profile's region (~/.aws/config) must not move the CLI
             # elsewhere; only an explicit --region / AWS_REGION / config-file region does.
+            # Credentials are resolved once and passed explicitly, so that the clients made later never
+            # look them up again (moto accepts any; the dummy ones stand in when none are configured).
             kwargs: dict[str, str] = {"region_name": self.options.region or LOCAL_REGION}
-            if session.get_credentials() is None:
+            found = session.get_credentials()
+            if found is None:
                 kwargs |= LOCAL_CREDENTIALS
+            else:
+                frozen = found.get_frozen_credentials()
+                kwargs |= {"aws_access_key_id": frozen.access_key, "aws_secret_access_key": frozen.secret_key}
+                if frozen.token:
+                    kwargs["aws_session_token"] = frozen.token
             session = boto3.Session(
                 botocore_session=_botocore_session(), profile_name=self.options.profile, **kwargs
             )
