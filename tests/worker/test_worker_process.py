@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import make_long_clip, worker_command
+from worker_support import make_long_clip, worker_command
 
 from vidpipe.clipgen import Manifest
 from vidpipe.contract.names import ExitCode, WorkerEnv
