@@ -96,3 +96,11 @@ def create_ecs_env(ec2: Any, ecs: Any) -> dict[str, str]:
         "subnet": subnet,
         "security_group": group,
     }
+
+
+def inline_map(state_name: str, state: dict[str, Any]) -> dict[str, Any]:
+    """A definition whose only state is an inline Map running ``state`` once per input item."""
+    state = {**state, "End": True}
+    state.pop("Next", None)
+    processor = {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": state_name, "States": {state_name: state}}
+    return {"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemProcessor": processor, "End": True}}}

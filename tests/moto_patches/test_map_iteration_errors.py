@@ -7,29 +7,16 @@ from typing import Any
 from vidpipe.local.sfn_mocks import use_mock_config
 from vidpipe.local.sfn_wait import wait_for_execution
 
-from ._helpers import create_sm
+from ._helpers import create_sm, inline_map
 
-DEFINITION = {
-    "StartAt": "Each",
-    "States": {
-        "Each": {
-            "Type": "Map",
-            "ItemProcessor": {
-                "ProcessorConfig": {"Mode": "INLINE"},
-                "StartAt": "Work",
-                "States": {
-                    "Work": {
-                        "Type": "Task",
-                        "Resource": "arn:aws:states:::lambda:invoke",
-                        "Parameters": {"FunctionName": "work", "Payload.$": "$"},
-                        "End": True,
-                    }
-                },
-            },
-            "End": True,
-        }
+DEFINITION = inline_map(
+    "Work",
+    {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "work", "Payload.$": "$"},
     },
-}
+)
 MOCKS = {
     "StateMachines": {"map-sm": {"TestCases": {"crash": {"Work": "Crash"}}}},
     "MockedResponses": {"Crash": {"0": {"Throw": {"Error": "States.TaskFailed", "Cause": "exit code 1"}}}},
