@@ -9,15 +9,15 @@ stays fast; the analysis itself is covered by the worker's and the e2e tiers.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
-
-from vidpipe.cli.main import app
 
 pytestmark = pytest.mark.slow
 DEADLINE = 90.0
@@ -36,15 +36,22 @@ def runtime() -> Iterator[Any]:
 
 
 @pytest.fixture
-def vidpipe(runtime: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("COLUMNS", "200")
+def vidpipe(runtime: Any, tmp_path: Path) -> Any:
+    """The `vidpipe` console script in its own process, as an operator runs it next to `vidpipe local up`.
 
-    def run(*args: str, code: int = 0) -> Any:
-        result = CliRunner().invoke(
-            app, ["--endpoint-url", runtime.endpoint_url, *args], catch_exceptions=False
-        )
-        assert result.exit_code == code, result.output
+    A separate process also keeps the CLI from sharing os.environ and botocore state with the runtime's
+    threads in this one (an in-process run failed twice in nine suite runs with credentials or DynamoDB
+    errors that never showed otherwise).
+    """
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "COLUMNS": "200"}
+    script = str(Path(sys.executable).with_name("vidpipe"))
+
+    def run(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [script, "--endpoint-url", runtime.endpoint_url, *args],
+            env=env, capture_output=True, text=True, timeout=DEADLINE + 30,
+        )  # fmt: skip
+        assert result.returncode == code, result.stdout + result.stderr
         return result
 
     return run
