@@ -4,8 +4,10 @@ Call :func:`apply` once (it is idempotent and thread-safe) before creating moto 
 ``ThreadedMotoServer``. One module per patched service, so a defect's patch is found by its service
 (``docs/moto-patches.md`` has the table of defects, patches and tests):
 
-* :mod:`.stepfunctions`: the Step Functions interpreter (name normalisation, JSONata, JSONPath, task tokens,
-  execution names, context object, Map errors, stopped executions, logging noise);
+* :mod:`.stepfunctions`: the Step Functions interpreter (name normalisation, JSONata, JSONPath, execution
+  names, context object, Map errors, logging noise);
+* :mod:`.callbacks`: task tokens and waits (fresh token per attempt, stopped executions, abandoned waits);
+* :mod:`.redrive_record` and :mod:`.redrive`: RedriveExecution (what each state did; the API);
 * :mod:`.ecs_integration`: the interpreter's ECS integration (RunTask fields, ECS error names, ``.sync``);
 * :mod:`.ecs`: moto's ECS backend, with hooks for the local Fargate agent;
 * :mod:`.awslambda`: moto's Lambda, running registered Python handlers in-process;
@@ -28,7 +30,17 @@ from collections.abc import Callable
 
 import moto
 
-from vidpipe.local.moto_patches import awslambda, ecs, ecs_integration, mock_config, s3, stepfunctions
+from vidpipe.local.moto_patches import (
+    awslambda,
+    callbacks,
+    ecs,
+    ecs_integration,
+    mock_config,
+    redrive,
+    redrive_record,
+    s3,
+    stepfunctions,
+)
 from vidpipe.local.moto_patches.awslambda import (
     LambdaHandler,
     LambdaRegistration,
@@ -52,6 +64,7 @@ from vidpipe.local.moto_patches.ecs_integration import (
     ecs_error_name,
     ecs_task_failed,
 )
+from vidpipe.local.moto_patches.redrive_record import IterationStart, iteration_start, set_iteration_start
 from vidpipe.local.moto_patches.stepfunctions import aws_timestamp
 
 EXPECTED_MOTO_VERSION = "5.2.5"
@@ -63,6 +76,9 @@ _applied = False
 # by the mock config's StartExecution (mock_config).
 _PATCHES: tuple[Callable[[], None], ...] = (
     *stepfunctions.PATCHES,
+    *callbacks.PATCHES,
+    *redrive_record.PATCHES,
+    *redrive.PATCHES,
     *s3.PATCHES,
     *ecs_integration.PATCHES,
     *mock_config.PATCHES,
@@ -109,6 +125,7 @@ __all__ = [
     "FAILING_STOP_CODES",
     "EcsTaskLaunch",
     "EcsTaskListener",
+    "IterationStart",
     "LambdaHandler",
     "LambdaRegistration",
     "LocalLambdaContext",
@@ -122,9 +139,11 @@ __all__ = [
     "ecs_task_failed",
     "invoke_registered_handler",
     "is_applied",
+    "iteration_start",
     "mark_ecs_task_running",
     "register_lambda_handler",
     "set_ecs_task_listener",
+    "set_iteration_start",
     "stop_ecs_task",
     "unregister_lambda_handler",
 ]
