@@ -20,7 +20,9 @@ the patch is correct. Public hooks for the local runtime are re-exported here:
 * Lambda: :func:`register_lambda_handler`, :func:`unregister_lambda_handler`, :func:`clear_lambda_handlers`
   run a Python handler in-process whenever moto's Lambda is invoked (by a state machine or by boto3).
 * ECS (local Fargate agent): :func:`set_ecs_task_listener` is told about every task ``RunTask`` creates and
-  keeps those tasks RUNNING; :func:`stop_ecs_task` reports the container's exit code and the stop code.
+  keeps those tasks RUNNING; :func:`stop_ecs_task` reports the container's exit code and the stop code;
+  :func:`set_run_task_gate` lets RunTask answer with failures or errors (fault injection).
+* Redrive: :func:`set_iteration_start` chooses where redriven Map iterations start again.
 """
 
 from __future__ import annotations
@@ -54,9 +56,14 @@ from vidpipe.local.moto_patches.awslambda import (
 from vidpipe.local.moto_patches.ecs import (
     EcsTaskLaunch,
     EcsTaskListener,
+    RunTaskGate,
+    RunTaskRequest,
+    capacity_failure,
     mark_ecs_task_running,
     set_ecs_task_listener,
+    set_run_task_gate,
     stop_ecs_task,
+    throttling_error,
 )
 from vidpipe.local.moto_patches.ecs_integration import (
     ECS_RUN_TASK_EXTRA_PARAMETERS,
@@ -129,10 +136,13 @@ __all__ = [
     "LambdaHandler",
     "LambdaRegistration",
     "LocalLambdaContext",
+    "RunTaskGate",
+    "RunTaskRequest",
     "UnsupportedMotoVersionError",
     "apply",
     "aws_timestamp",
     "base_environ",
+    "capacity_failure",
     "check_moto_version",
     "clear_lambda_handlers",
     "ecs_error_name",
@@ -144,6 +154,8 @@ __all__ = [
     "register_lambda_handler",
     "set_ecs_task_listener",
     "set_iteration_start",
+    "set_run_task_gate",
     "stop_ecs_task",
+    "throttling_error",
     "unregister_lambda_handler",
 ]

@@ -135,10 +135,10 @@ def _patch_callback_wait_ends_with_the_execution() -> None:
             )
             if outcome is not None:
                 return outcome
-            if callback_endpoint._notify_event.is_set():  # interrupted (the .sync job ended): as moto did
-                return CallbackOutcomeTimedOut(callback_id=callback_endpoint.callback_id)
             if not env.is_running():
                 return CallbackOutcomeSuccess(callback_id=callback_endpoint.callback_id, output="null")
+            if callback_endpoint._notify_event.is_set():  # interrupted (the .sync job ended): as moto did
+                return CallbackOutcomeTimedOut(callback_id=callback_endpoint.callback_id)
             if time.monotonic() >= deadline:
                 return CallbackOutcomeTimedOut(callback_id=callback_endpoint.callback_id)
 
