@@ -10,7 +10,9 @@ Call :func:`apply` once (it is idempotent and thread-safe) before creating moto 
 * :mod:`.redrive_record` and :mod:`.redrive`: RedriveExecution (what each state did; the API);
 * :mod:`.ecs_integration`: the interpreter's ECS integration (RunTask fields, ECS error names, ``.sync``);
 * :mod:`.ecs`: moto's ECS backend, with hooks for the local Fargate agent;
-* :mod:`.awslambda`: moto's Lambda, running registered Python handlers in-process;
+* :mod:`.awslambda` and :mod:`.lambda_async`: moto's Lambda, running registered Python handlers in-process,
+  and asynchronous invocations (retries, destinations);
+* :mod:`.dynamodb`: DynamoDB error names in the interpreter, and a gate that fails applied writes;
 * :mod:`.s3`: S3 event notifications;
 * :mod:`.mock_config`: Step Functions Local's mock config (``<arn>#TestCase``).
 
@@ -35,8 +37,10 @@ import moto
 from vidpipe.local.moto_patches import (
     awslambda,
     callbacks,
+    dynamodb,
     ecs,
     ecs_integration,
+    lambda_async,
     mock_config,
     redrive,
     redrive_record,
@@ -52,6 +56,13 @@ from vidpipe.local.moto_patches.awslambda import (
     invoke_registered_handler,
     register_lambda_handler,
     unregister_lambda_handler,
+)
+from vidpipe.local.moto_patches.dynamodb import (
+    WriteGate,
+    WriteRequest,
+    dynamodb_error_name,
+    internal_server_error,
+    set_write_gate,
 )
 from vidpipe.local.moto_patches.ecs import (
     EcsTaskLaunch,
@@ -87,6 +98,7 @@ _PATCHES: tuple[Callable[[], None], ...] = (
     *redrive_record.PATCHES,
     *redrive.PATCHES,
     *s3.PATCHES,
+    *dynamodb.PATCHES,
     *ecs_integration.PATCHES,
     *mock_config.PATCHES,
     *awslambda.PATCHES,
@@ -139,22 +151,28 @@ __all__ = [
     "RunTaskGate",
     "RunTaskRequest",
     "UnsupportedMotoVersionError",
+    "WriteGate",
+    "WriteRequest",
     "apply",
     "aws_timestamp",
     "base_environ",
     "capacity_failure",
     "check_moto_version",
     "clear_lambda_handlers",
+    "dynamodb_error_name",
     "ecs_error_name",
     "ecs_task_failed",
+    "internal_server_error",
     "invoke_registered_handler",
     "is_applied",
     "iteration_start",
+    "lambda_async",
     "mark_ecs_task_running",
     "register_lambda_handler",
     "set_ecs_task_listener",
     "set_iteration_start",
     "set_run_task_gate",
+    "set_write_gate",
     "stop_ecs_task",
     "throttling_error",
     "unregister_lambda_handler",
