@@ -362,7 +362,7 @@ def render_markdown() -> str:
         "pipeBatchSize > 10 needs pipeMaximumBatchingWindowSeconds >= 1; queueVisibilityTimeoutSeconds >= "
         "pipeMaximumBatchingWindowSeconds + 30; vpcId and subnetIds go together.",
         "",
-        "Fixed choices (not settings): Lambda runtime Python 3.11 (the project's Python), Step Functions "
+        "Fixed choices (not settings): Lambda runtime python3.14 (wheels bundled for it; see deploy.md), Step Functions "
         "type STANDARD, pipe invocation FIRE_AND_FORGET, SQS-managed queue encryption (S3 notifications "
         "cannot use the AWS-managed `alias/aws/sqs` key), X-Ray tracing on the state machine and functions.",
         "",

@@ -319,7 +319,7 @@ HANDLERS = {"Prepare": "tasks.prepare.handler", "Record": "tasks.record.handler"
 def test_functions(synth: Synth, prefix: str) -> None:
     props = synth.one("AWS::Lambda::Function", f"{prefix}Function")
     assert props["Handler"] == HANDLERS[prefix]
-    assert props["Runtime"] == "python3.11"
+    assert props["Runtime"] == "python3.14"
     assert props["Architectures"] == ["arm64"]
     assert props["TracingConfig"] == {"Mode": "Active"}
     assert props["LoggingConfig"]["LogGroup"]["Ref"].startswith(f"{prefix}Logs")
