@@ -172,7 +172,7 @@ def test_pipe_filter_drops_the_s3_test_event() -> None:
 
 def test_variant_pipe_batching(variant: Synth) -> None:
     params = variant.one("AWS::Pipes::Pipe")["SourceParameters"]["SqsQueueParameters"]
-    assert params == {"BatchSize": 20, "MaximumBatchingWindowInSeconds": 5}
+    assert params == {"BatchSize": 5, "MaximumBatchingWindowInSeconds": 5}
 
 
 # -- workflow ---------------------------------------------------------------------------------------------
