@@ -3,7 +3,7 @@
 The CDK context (``cdk.json``'s ``context`` block or ``cdk synth -c vidpipe:workerCpu=2048``) holds the
 user's choices. Values from ``-c`` always arrive as strings, so each setting parses strings as well as JSON
 values. :func:`load_settings` collects *every* invalid value before raising, so one synth tells the user all
-that is wrong. ``docs/configuration.md`` is rendered from :data:`SETTINGS` by :func:`render_markdown` (a test
+that is wrong; the rules across settings and against AWS limits are in :mod:`infra.settings_rules`. ``docs/configuration.md`` is rendered from :data:`SETTINGS` by :func:`render_markdown` (a test
 checks the committed file is current), so the documented defaults cannot drift from the code.
 """
 
