@@ -84,12 +84,12 @@ def test_upload_fail_replay_inspect(vidpipe: Any, runtime: Any, tmp_path: Path) 
         ("ok/two.mp4", "SUCCEEDED"),
     ]
 
-    runtime.agent.inject_fault("crash", count=None)
+    runtime.faults.add("worker-crash")
     crash = _clips(tmp_path / "crash", ["crash.mp4"]) / "crash.mp4"
     result = vidpipe("upload", str(crash), "--prefix", "bad", "--wait", "--timeout", "90", "--json", code=1)
     [failed] = json.loads(result.stdout)
     assert failed["status"] == "FAILED"
-    runtime.agent.clear_faults()
+    runtime.faults.clear()
     job_id = failed["job_id"]
 
     listed = json.loads(vidpipe("jobs", "--status", "FAILED", "--json").stdout)

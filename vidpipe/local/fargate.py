@@ -10,6 +10,10 @@ machine's own semaphore keeps the pipeline under the cap, so the queue is only a
 
 StopTask (an aborted execution, ``aws ecs stop-task``) is noticed by the task's supervisor, which sends
 SIGTERM to the worker's process group and SIGKILL after a grace period, like ECS's stopTimeout.
+
+Each worker runs under :mod:`.task_launcher`, which watches a pipe held by this process: a runtime that dies
+(even by SIGKILL) takes its workers with it. Injected faults (:mod:`.faults`) decide at launch whether the
+worker crashes, hangs or is reclaimed as a Spot task.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 
 from vidpipe.contract.names import WORKER_CONTAINER_NAME, WorkerEnv
 from vidpipe.local import moto_patches
+from vidpipe.local.faults import FaultName, FaultSet
 from vidpipe.local.logs import LogDestination, TaskLogWriter
 
 log = logging.getLogger(__name__)
@@ -36,6 +41,9 @@ log = logging.getLogger(__name__)
 FAULT_ENV = "VIDPIPE_FAULT"
 STOP_POLL_SECONDS = 0.5  # how often a supervisor checks for StopTask while its process runs
 DEFAULT_STOP_GRACE_SECONDS = 10.0
+DEFAULT_SPOT_RECLAIM_SECONDS = 1.0  # a reclaimed Spot task gets SIGTERM this long after it started
+SPOT_STOPPED_REASON = "Your Spot Task was interrupted."
+WORKER_FAULTS = {FaultName.WORKER_CRASH: "crash", FaultName.WORKER_HANG: "hang"}  # VIDPIPE_FAULT values
 
 
 @dataclass
@@ -49,19 +57,12 @@ class TaskRun:
     ended_at: float | None = None
     exit_code: int | None = None
     stop_code: str | None = None
-    fault: str | None = None
+    fault: str | None = None  # the fault injected into this task (a FaultName value)
+    capacity_provider: str = "FARGATE"
 
     @property
     def task_id(self) -> str:
         return self.task_arn.rsplit("/", 1)[-1]
-
-
-@dataclass
-class FaultPlan:
-    """Faults injected into the next tasks: ``remaining`` tasks (None: every task until cleared)."""
-
-    kind: str
-    remaining: int | None
 
 
 @dataclass
@@ -89,8 +90,10 @@ class FargateAgent:
         max_tasks: concurrent processes (like the account's Fargate task quota).
         extra_env: added to every task after the task definition's environment and before the state
             machine's container overrides (e.g. ``VIDPIPE_OPTIONS`` for the benchmark's no-op worker).
-        stop_grace_seconds: SIGTERM -> SIGKILL delay on StopTask and on shutdown.
+        stop_grace_seconds: SIGTERM -> SIGKILL delay on StopTask, Spot reclaim and shutdown.
         exclude_env: variables of this process that must not reach a worker (the Lambda functions').
+        faults: the runtime's injected faults (worker-crash, worker-hang, spot-interruption apply here).
+        spot_reclaim_seconds: how long after its start a reclaimed Spot task gets SIGTERM.
     """
 
     def __init__(
@@ -103,6 +106,8 @@ class FargateAgent:
         stop_grace_seconds: float = DEFAULT_STOP_GRACE_SECONDS,
         cwd: Path | None = None,
         exclude_env: frozenset[str] = frozenset(),
+        faults: FaultSet | None = None,
+        spot_reclaim_seconds: float = DEFAULT_SPOT_RECLAIM_SECONDS,
     ) -> None:
         if max_tasks < 1:
             raise ValueError("max_tasks must be at least 1")
@@ -117,7 +122,9 @@ class FargateAgent:
         self._queue: queue.Queue[moto_patches.EcsTaskLaunch | None] = queue.Queue()
         self._lock = threading.Condition()
         self._stats = _Stats()
-        self._fault: FaultPlan | None = None
+        self.faults = faults or FaultSet()
+        self._spot_reclaim = spot_reclaim_seconds
+        self._watch_read, self._watch_write = -1, -1
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
         self._definitions: dict[str, dict[str, Any]] = {}
         self._threads: list[threading.Thread] = []
@@ -126,6 +133,7 @@ class FargateAgent:
     # -- lifecycle -----------------------------------------------------------------------------------------
     def start(self) -> None:
         """Start ``max_tasks`` supervisor threads and listen to RunTask."""
+        self._watch_read, self._watch_write = os.pipe()  # not inheritable: only launchers get the read end
         for index in range(self.max_tasks):
             thread = threading.Thread(target=self._serve, name=f"fargate-{index}", daemon=True)
             thread.start()
@@ -146,27 +154,17 @@ class FargateAgent:
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         self._threads.clear()
+        for fd in (self._watch_read, self._watch_write):
+            if fd >= 0:
+                os.close(fd)
+        self._watch_read, self._watch_write = -1, -1
 
-    # -- fault injection (tests) ---------------------------------------------------------------------------
-    def inject_fault(self, kind: str = "crash", count: int | None = 1) -> None:
-        """Make the next ``count`` tasks (None: all tasks until :meth:`clear_faults`) run with VIDPIPE_FAULT."""
-        with self._lock:
-            self._fault = FaultPlan(kind, count)
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._fault = None
-
-    def _take_fault(self) -> str | None:
-        with self._lock:
-            plan = self._fault
-            if plan is None:
-                return None
-            if plan.remaining is not None:
-                plan.remaining -= 1
-                if plan.remaining <= 0:
-                    self._fault = None
-            return plan.kind
+    def _take_fault(self, capacity_provider: str) -> FaultName | None:
+        """The worker fault this task gets, if one fires for its capacity provider."""
+        for name in (FaultName.WORKER_CRASH, FaultName.WORKER_HANG, FaultName.SPOT_INTERRUPTION):
+            if self.faults.take(name, lambda scope: scope == capacity_provider):
+                return name
+        return None
 
     # -- observation ---------------------------------------------------------------------------------------
     @property
@@ -212,7 +210,10 @@ class FargateAgent:
         """RunTask listener: called in moto's request thread, so it only enqueues."""
         job_id = _override_env(launch.overrides).get(WorkerEnv.JOB_ID, "")
         with self._lock:
-            self._stats.runs[launch.task_arn] = TaskRun(launch.task_arn, job_id, time.time())
+            run = TaskRun(
+                launch.task_arn, job_id, time.time(), capacity_provider=capacity_provider_of(launch)
+            )
+            self._stats.runs[launch.task_arn] = run
             self._stats.active += 1
             self._stats.peak_active = max(self._stats.peak_active, self._stats.active)
         self._queue.put(launch)
@@ -241,9 +242,11 @@ class FargateAgent:
             (c for c in definition["containerDefinitions"] if c["name"] == WORKER_CONTAINER_NAME),
             definition["containerDefinitions"][0],
         )
-        fault = self._take_fault()
-        env = self._environment(container, launch.overrides, fault)
-        command = _command(container, launch.overrides)
+        with self._lock:
+            capacity_provider = self._stats.runs[launch.task_arn].capacity_provider
+        fault = self._take_fault(capacity_provider)
+        env = self._environment(container, launch.overrides, WORKER_FAULTS.get(fault) if fault else None)
+        command = self._launcher(_command(container, launch.overrides))
         destination = LogDestination.from_container(container)
         run_key = launch.task_arn
         task_id = run_key.rsplit("/", 1)[-1]
@@ -252,7 +255,7 @@ class FargateAgent:
             self._stats.running += 1
             self._stats.peak = max(self._stats.peak, self._stats.running)
             run = self._stats.runs[run_key]
-            run.started_at, run.fault = time.time(), fault
+            run.started_at, run.fault = time.time(), fault.value if fault else None
         lines: list[str] = []
         try:
             process = subprocess.Popen(
@@ -263,13 +266,17 @@ class FargateAgent:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # its own process group: StopTask and shutdown kill the whole tree
+                pass_fds=(self._watch_read,),
             )
             with self._lock:
                 self._processes[run_key] = process
             moto_patches.mark_ecs_task_running(launch.task_arn)
             reader = threading.Thread(target=_collect, args=(process, lines, log_file), daemon=True)
             reader.start()
-            stop_reason = self._supervise(launch, process)
+            reclaim_at = (
+                time.monotonic() + self._spot_reclaim if fault is FaultName.SPOT_INTERRUPTION else None
+            )
+            stop_code, stop_reason = self._supervise(launch, process, reclaim_at)
             reader.join(timeout=5)
             exit_code = exit_code_of(process.returncode)
         finally:
@@ -280,32 +287,41 @@ class FargateAgent:
                 self._lock.notify_all()
         destination_stream = destination.stream(container["name"], task_id) if destination else ""
         self._logs.ship(destination, destination_stream, lines)
-        if stop_reason is not None:
-            self._report(launch.task_arn, exit_code, "UserInitiated", stop_reason)
-        else:
-            self._report(
-                launch.task_arn, exit_code, "EssentialContainerExited", "Essential container in task exited"
-            )
+        self._report(launch.task_arn, exit_code, stop_code, stop_reason)
 
-    def _supervise(self, launch: moto_patches.EcsTaskLaunch, process: subprocess.Popen[bytes]) -> str | None:
-        """Wait for the process; on StopTask terminate it. Returns the stop reason when stopped by StopTask.
+    def _launcher(self, command: list[str]) -> list[str]:
+        """``command`` run by :mod:`.task_launcher`, which stops it if this process dies."""
+        launcher = [sys.executable, "-m", "vidpipe.local.task_launcher", "--watch-fd", str(self._watch_read)]
+        return [*launcher, "--grace", str(self._grace), "--", *command]
+
+    def _supervise(
+        self, launch: moto_patches.EcsTaskLaunch, process: subprocess.Popen[bytes], reclaim_at: float | None
+    ) -> tuple[str, str]:
+        """Wait for the process; terminate it on StopTask, shutdown or a Spot reclaim (at ``reclaim_at``).
+        Returns the task's stop code and stopped reason.
 
         The wait ends when the process exits: the worker bounds its own run time (VIDPIPE_MAX_DURATION_SECONDS),
-        StopTask and the agent's shutdown terminate it.
+        StopTask, a reclaim and the agent's shutdown terminate it.
         """
         while True:
+            timeout = STOP_POLL_SECONDS
+            if reclaim_at is not None:
+                timeout = max(0.0, min(timeout, reclaim_at - time.monotonic()))
             try:
-                process.wait(timeout=STOP_POLL_SECONDS)
-                return None
+                process.wait(timeout=timeout)
+                return "EssentialContainerExited", "Essential container in task exited"
             except subprocess.TimeoutExpired:
                 pass
             if self._stopping.is_set():
                 _terminate(process, self._grace)
-                return "the local runtime stopped"
+                return "UserInitiated", "the local runtime stopped"
+            if reclaim_at is not None and time.monotonic() >= reclaim_at:
+                _terminate(process, self._grace)  # AWS: SIGTERM with a two-minute warning, then SIGKILL
+                return "SpotInterruption", SPOT_STOPPED_REASON
             reason = self._stop_requested(launch)
             if reason is not None:
                 _terminate(process, self._grace)
-                return reason
+                return "UserInitiated", reason
 
     def _stop_requested(self, launch: moto_patches.EcsTaskLaunch) -> str | None:
         try:
@@ -345,6 +361,14 @@ class FargateAgent:
             )
         except KeyError:
             log.warning("task %s vanished from moto before it could be stopped", task_arn)
+
+
+def capacity_provider_of(launch: moto_patches.EcsTaskLaunch) -> str:
+    """FARGATE or FARGATE_SPOT: the first provider of the RunTask strategy, else the launch type."""
+    strategy = launch.capacity_provider_strategy or []
+    if strategy:
+        return str(strategy[0].get("capacityProvider", "FARGATE"))
+    return str(launch.launch_type or "FARGATE")
 
 
 def _override_env(
