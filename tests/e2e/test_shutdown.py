@@ -1,4 +1,5 @@
-"""`vidpipe local up` in the foreground: one ready line, and SIGTERM leaves no process behind."""
+"""`vidpipe local up` in the foreground: one ready line; SIGTERM and SIGHUP stop it cleanly, and no worker
+outlives it, even when it is killed with SIGKILL."""
 
 from __future__ import annotations
 
@@ -51,6 +52,68 @@ def test_sigterm_stops_runtime_and_workers(tmp_path: Path) -> None:
         workers = wait_until(lambda: runtime.children(recursive=True), 60, "a worker process")
 
         process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+        _gone, alive = psutil.wait_procs(workers, timeout=10)
+        assert not alive, f"processes left behind: {alive}"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _start_with_a_hanging_worker(
+    tmp_path: Path, clip: Path
+) -> tuple[subprocess.Popen[str], list[psutil.Process]]:
+    """``local up`` whose first worker hangs (``--fault worker-hang``); returns it once that worker runs."""
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "vidpipe.cli.main", "local", "up", "--port", "0", "--log-dir", str(tmp_path),
+            "--fault", "worker-hang", "--worker-options", '{"noop": true}',
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "POWERTOOLS_LOG_LEVEL": "WARNING"},
+    )  # fmt: skip
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    match = READY.search(line)
+    assert match, f"unexpected first line: {line!r}"
+    endpoint = match.group(1)
+    session = boto3.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1")
+    stack = session.client("cloudformation", endpoint_url=endpoint).describe_stacks(
+        StackName=DEFAULT_STACK_NAME
+    )
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Stacks"][0]["Outputs"]}
+    session.client("s3", endpoint_url=endpoint).put_object(
+        Bucket=outputs[Output.VIDEO_BUCKET], Key="hang.mp4", Body=clip.read_bytes()
+    )
+    runtime = psutil.Process(process.pid)
+    workers = wait_until(
+        lambda: [p for p in runtime.children(recursive=True) if "worker" in " ".join(p.cmdline())],
+        60,
+        "a worker",
+    )
+    return process, workers
+
+
+def test_sigkill_of_the_runtime_leaves_no_worker_behind(tmp_path: Path, tiny_clip: Path) -> None:
+    process, workers = _start_with_a_hanging_worker(tmp_path, tiny_clip)
+    try:
+        process.kill()  # SIGKILL: no handler runs in the runtime
+        process.wait(timeout=30)
+        _gone, alive = psutil.wait_procs(workers, timeout=15)
+        assert not alive, f"processes left behind 15 s after SIGKILL: {alive}"
+    finally:
+        for worker in workers:
+            if worker.is_running():
+                worker.kill()
+
+
+def test_sighup_stops_the_runtime_like_sigterm(tmp_path: Path, tiny_clip: Path) -> None:
+    process, workers = _start_with_a_hanging_worker(tmp_path, tiny_clip)
+    try:
+        process.send_signal(signal.SIGHUP)
         assert process.wait(timeout=60) == 0
         _gone, alive = psutil.wait_procs(workers, timeout=10)
         assert not alive, f"processes left behind: {alive}"

@@ -44,10 +44,14 @@ def command(
 ) -> None:
     """List job records, most recently updated first."""
     since_cutoff(since), parse_status(status)  # bad filters fail before any AWS call
-    records = list_jobs(job_store(target(ctx)), status, since, limit)
+    tgt = target(ctx)
+    records = list_jobs(job_store(tgt), status, since, limit)
     if as_json:
         render.print_json(records)
         return
     rows: list[dict[str, Any]] = [{**r, "detail": detail(r)} for r in records]
-    render.table(rows, COLUMNS, empty="no jobs")
+    boot = tgt.local_boot  # after a local runtime's restart, "no jobs" would hide that the state was reset
+    render.table(
+        rows, COLUMNS, empty=boot.not_found("jobs") if boot is not None and boot.restarted else "no jobs"
+    )
     render.note_limit(len(rows), limit)

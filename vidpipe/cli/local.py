@@ -23,6 +23,7 @@ app = typer.Typer(
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # a closed terminal stops it like Ctrl-C
 ITERATION_STARTS = ("failed-state", "first-state")
+SIGNAL_CHECK_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,11 @@ def serve(
         except (LocalRuntimeError, FaultError, ScheduleError) as exc:
             raise UserError(str(exc)) from exc
         ready(runtime.endpoint_url)
-        stop.wait()  # a foreground server: it runs until told to stop, by design
+        # A foreground server runs until told to stop, by design. It waits in slices: the kernel may deliver
+        # the signal to any of the runtime's threads, and then only a main thread that wakes up runs the
+        # Python handler (an untimed wait would sleep through it).
+        while not stop.wait(SIGNAL_CHECK_SECONDS):
+            pass
     finally:
         runtime.stop()
         for sig, handler in previous.items():

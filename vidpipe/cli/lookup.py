@@ -64,18 +64,23 @@ def resolve(tgt: Target, text: str) -> Resolved:
     kind = kind_of(text)
     text = text.strip()
     store = job_store(tgt)
-    if kind is Kind.JOB:
-        return Resolved(text, kind, [store.require(text)])
-    if kind is Kind.OBJECT:
-        jobs = store.by_object(text)
-        if not jobs:
-            raise NotFound(
-                f"no job for {text}: was it uploaded to the video bucket? (see `vidpipe dlq show`)"
-            )
-        return Resolved(text, kind, jobs[:1])  # the newest version's job
-    arn = execution_arn(tgt.resources.state_machine_arn, text)
-    execution = describe(tgt.client("stepfunctions"), arn)
-    return Resolved(text, kind, store.for_execution(arn), execution)
+    try:
+        if kind is Kind.JOB:
+            return Resolved(text, kind, [store.require(text)])
+        if kind is Kind.OBJECT:
+            jobs = store.by_object(text)
+            if not jobs:
+                raise NotFound(
+                    f"no job for {text}: was it uploaded to the video bucket? (see `vidpipe dlq show`)"
+                )
+            return Resolved(text, kind, jobs[:1])  # the newest version's job
+        arn = execution_arn(tgt.resources.state_machine_arn, text)
+        execution = describe(tgt.client("stepfunctions"), arn)
+        return Resolved(text, kind, store.for_execution(arn), execution)
+    except NotFound:
+        if tgt.local_boot is not None and tgt.local_boot.restarted:  # not "never uploaded": reset
+            raise NotFound(tgt.local_boot.not_found(f"{kind} {text}")) from None
+        raise
 
 
 def resolve_job(tgt: Target, text: str) -> Record:

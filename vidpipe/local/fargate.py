@@ -57,8 +57,9 @@ class TaskRun:
     ended_at: float | None = None
     exit_code: int | None = None
     stop_code: str | None = None
-    fault: str | None = None  # the fault injected into this task (a FaultName value)
+    faults: tuple[str, ...] = ()  # the faults injected into this task (FaultName values)
     capacity_provider: str = "FARGATE"
+    task_definition_arn: str = ""
 
     @property
     def task_id(self) -> str:
@@ -159,12 +160,11 @@ class FargateAgent:
                 os.close(fd)
         self._watch_read, self._watch_write = -1, -1
 
-    def _take_fault(self, capacity_provider: str) -> FaultName | None:
-        """The worker fault this task gets, if one fires for its capacity provider."""
-        for name in (FaultName.WORKER_CRASH, FaultName.WORKER_HANG, FaultName.SPOT_INTERRUPTION):
-            if self.faults.take(name, lambda scope: scope == capacity_provider):
-                return name
-        return None
+    def _take_faults(self, capacity_provider: str) -> tuple[FaultName | None, bool]:
+        """The worker fault (crash or hang) this task gets, and whether it is reclaimed as a Spot task."""
+        in_scope = lambda scope: scope == capacity_provider  # noqa: E731
+        worker_fault = next((n for n in WORKER_FAULTS if self.faults.take(n, in_scope)), None)
+        return worker_fault, self.faults.take(FaultName.SPOT_INTERRUPTION, in_scope) is not None
 
     # -- observation ---------------------------------------------------------------------------------------
     @property
@@ -211,7 +211,11 @@ class FargateAgent:
         job_id = _override_env(launch.overrides).get(WorkerEnv.JOB_ID, "")
         with self._lock:
             run = TaskRun(
-                launch.task_arn, job_id, time.time(), capacity_provider=capacity_provider_of(launch)
+                launch.task_arn,
+                job_id,
+                time.time(),
+                capacity_provider=capacity_provider_of(launch),
+                task_definition_arn=launch.task_definition_arn,
             )
             self._stats.runs[launch.task_arn] = run
             self._stats.active += 1
@@ -244,8 +248,8 @@ class FargateAgent:
         )
         with self._lock:
             capacity_provider = self._stats.runs[launch.task_arn].capacity_provider
-        fault = self._take_fault(capacity_provider)
-        env = self._environment(container, launch.overrides, WORKER_FAULTS.get(fault) if fault else None)
+        fault, reclaimed = self._take_faults(capacity_provider)
+        env = self._environment(container, launch.overrides, WORKER_FAULTS[fault] if fault else None)
         command = self._launcher(_command(container, launch.overrides))
         destination = LogDestination.from_container(container)
         run_key = launch.task_arn
@@ -255,7 +259,8 @@ class FargateAgent:
             self._stats.running += 1
             self._stats.peak = max(self._stats.peak, self._stats.running)
             run = self._stats.runs[run_key]
-            run.started_at, run.fault = time.time(), fault.value if fault else None
+            injected = [f.value for f in (fault, FaultName.SPOT_INTERRUPTION if reclaimed else None) if f]
+            run.started_at, run.faults = time.time(), tuple(injected)
         lines: list[str] = []
         try:
             process = subprocess.Popen(
@@ -273,9 +278,7 @@ class FargateAgent:
             moto_patches.mark_ecs_task_running(launch.task_arn)
             reader = threading.Thread(target=_collect, args=(process, lines, log_file), daemon=True)
             reader.start()
-            reclaim_at = (
-                time.monotonic() + self._spot_reclaim if fault is FaultName.SPOT_INTERRUPTION else None
-            )
+            reclaim_at = time.monotonic() + self._spot_reclaim if reclaimed else None
             stop_code, stop_reason = self._supervise(launch, process, reclaim_at)
             reader.join(timeout=5)
             exit_code = exit_code_of(process.returncode)
@@ -338,13 +341,12 @@ class FargateAgent:
         env = {
             k: v
             for k, v in moto_patches.base_environ().items()
-            if not k.startswith("AWS_") and k not in self._exclude_env
+            if not k.startswith("AWS_") and k not in self._exclude_env and k != FAULT_ENV
         }
         env.update({e["name"]: e["value"] for e in container.get("environment", [])})
         env.update(self.extra_env)
         env.update(_override_env(overrides, container["name"]))
         env.update(self._client_env)
-        env.pop(FAULT_ENV, None)
         if fault:
             env[FAULT_ENV] = fault
         return env

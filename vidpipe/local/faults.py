@@ -68,7 +68,7 @@ ECS_FAULTS = frozenset(
     }
 )
 DEFAULT_SCOPES = {FaultName.SPOT_INTERRUPTION: "FARGATE_SPOT"}
-_SPEC = re.compile(r"^(?P<name>[a-z-]+)(?:@(?P<scope>[A-Za-z_/]+))?(?::(?P<count>\S+))?$")
+_SPEC = re.compile(r"^(?P<name>[a-z-]+)(?:@(?P<scope>[A-Za-z0-9_/]+))?(?::(?P<count>\S+))?$")
 
 
 def _check_scope(name: FaultName, scope: str | None) -> str | None:

@@ -181,10 +181,16 @@ class LocalRuntime:
         self._started = False
         _ACTIVE.release()
 
-    def deploy_worker(self, environment: Mapping[str, str] | None = None, image: str | None = None) -> str:
+    def deploy_worker(
+        self, environment: Mapping[str, str | None] | None = None, image: str | None = None
+    ) -> str:
         """Simulate a deploy of a changed worker, as a CloudFormation update does: register a new revision of
-        the worker's task definition (its environment updated with ``environment``, its image replaced) and
-        deregister the previous one (INACTIVE: it can no longer run new tasks). Returns the new revision's ARN.
+        the worker's task definition (its environment updated with ``environment``, where None removes a
+        variable; its image replaced) and deregister the previous one (INACTIVE: it can no longer run new
+        tasks). Returns the new revision's ARN.
+
+        A "broken worker" is ``deploy_worker({"VIDPIPE_FAULT": "crash"})``, its fix
+        ``deploy_worker({"VIDPIPE_FAULT": None})``.
         """
         if self.provisioned is None:
             raise LocalRuntimeError("the runtime is not started")
@@ -200,7 +206,9 @@ class LocalRuntime:
             if container["name"] == WORKER_CONTAINER_NAME:
                 variables = {e["name"]: e["value"] for e in container.get("environment", [])}
                 variables.update(environment or {})
-                container["environment"] = [{"name": k, "value": v} for k, v in variables.items()]
+                container["environment"] = [
+                    {"name": k, "value": v} for k, v in variables.items() if v is not None
+                ]
                 container["image"] = image or container["image"]
             containers.append(container)
         kwargs = {
