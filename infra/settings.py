@@ -178,12 +178,23 @@ SETTINGS: tuple[Setting, ...] = (
             "Overall timeout of one execution, written as the deployed definition's top-level TimeoutSeconds "
             "(replacing the file's). It covers waiting for a concurrency slot, every analysis attempt and "
             "recording: size it for a burst of uploads queued behind maxConcurrentTasks."),
+    Setting("slotWaitSeconds", 3600, _ranged(60, 86400), "seconds 60..86400",
+            "Bounded wait of the AcquireSlot state: after this long without a slot it runs its handler again "
+            "(which finds its slot or its place in the waiting list), which repairs a lost wake-up."),
+    Setting("analysisTimeoutSeconds", 10800, _ranged(60, 86400), "seconds 60..86400",
+            "TimeoutSeconds of each analysis state (AnalyzeOnSpot, AnalyzeOnDemand): a hung worker is stopped "
+            "and the attempt fails after this long."),
+    Setting("reconcilerIntervalMinutes", 5, _ranged(1, 60), "minutes 1..60",
+            "How often the reconciler repairs what leaked (slots and jobs of ended executions, lost wake-ups)."),
     Setting("maxConcurrentTasks", 20, _ranged(1, 5000), "integer 1..5000",
             "Cap on analysis tasks running at once across all executions (the DynamoDB semaphore). Keep it "
             "under the account's Fargate vCPU quota divided by the task's vCPUs."),
     # -- worker (ECS Fargate) ---------------------------------------------------------------------------------
     Setting("workerCpu", 2048, _int, "CPU units", "Fargate task CPU (256, 512, 1024, 2048, 4096, 8192, 16384)."),
     Setting("workerMemoryMiB", 4096, _int, "MiB", "Fargate task memory; must be valid for workerCpu."),
+    Setting("workerSpot", True, _bool, "boolean",
+            "Run the first analysis attempt on FARGATE_SPOT (on-demand FARGATE after a Spot failure). "
+            "ARM64 tasks cannot use Fargate Spot."),
     Setting("workerArchitecture", "X86_64", _choice("X86_64", "ARM64"), "X86_64 | ARM64",
             "CPU architecture of the task (and of the image built from worker/Dockerfile)."),
     Setting("workerEphemeralStorageGiB", 21, _ranged(21, 200), "GiB 21..200", "Task ephemeral storage."),
@@ -239,6 +250,11 @@ class Settings:
     @property
     def uses_existing_vpc(self) -> bool:
         return bool(self.values["vpcId"])
+
+    @property
+    def first_capacity_provider(self) -> str:
+        """The capacity provider of the first analysis attempt (AnalyzeOnSpot)."""
+        return "FARGATE_SPOT" if self.values["workerSpot"] else "FARGATE"
 
     @property
     def public_ip(self) -> str:
