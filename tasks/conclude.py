@@ -47,7 +47,7 @@ def conclude(event: dict[str, Any]) -> dict[str, Any]:
         raise AnalysisFailed(f"{len(failed)} of {len(outcomes)} job(s) failed: {named}{more}")
     counts = Counter(str(o.get("outcome")) for o in outcomes)
     counts.update(str(s.get("outcome")) for s in skipped)
-    return {"outcomes": outcomes, "counts": dict(sorted(counts.items()))}
+    return {"outcomes": outcomes, "skipped": skipped, "counts": dict(sorted(counts.items()))}
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

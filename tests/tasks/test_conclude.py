@@ -14,7 +14,7 @@ FAILED_FIRST_RUN = {"job_id": "b" * 24, "outcome": "FAILED", "error": "States.Ta
 def test_no_failure_succeeds_with_the_counts() -> None:
     skipped = [{"message_id": "m", "outcome": "duplicate", "reason": "r"}]
     out = conclude({"outcomes": [OK], "skipped": skipped, "redrive_count": 0})
-    assert out == {"outcomes": [OK], "counts": {"SUCCEEDED": 1, "duplicate": 1}}
+    assert out == {"outcomes": [OK], "skipped": skipped, "counts": {"SUCCEEDED": 1, "duplicate": 1}}
 
 
 def test_a_failed_job_fails_the_execution_naming_it() -> None:
@@ -34,4 +34,8 @@ def test_a_failure_after_the_redrive_fails_again_instead_of_looping() -> None:
 
 
 def test_an_empty_batch_succeeds() -> None:
-    assert conclude({"outcomes": [], "skipped": [], "redrive_count": 0}) == {"outcomes": [], "counts": {}}
+    assert conclude({"outcomes": [], "skipped": [], "redrive_count": 0}) == {
+        "outcomes": [],
+        "skipped": [],
+        "counts": {},
+    }
