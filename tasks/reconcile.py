@@ -26,11 +26,11 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
+from tasks.clients import client
 from tasks.errors import error_code
 from tasks.job_table import JobTable
 from tasks.slots import SlotPool, job_of
@@ -135,7 +135,7 @@ def reconcile(
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point (EventBridge Scheduler target). ``event`` may override the DEFAULTS."""
-    dynamodb, sfn = boto3.client("dynamodb"), boto3.client("stepfunctions")
+    dynamodb, sfn = client("dynamodb"), client("stepfunctions")
     settings = {k: int(v) for k, v in (event or {}).items() if k in DEFAULTS}
     result = reconcile(
         sfn,

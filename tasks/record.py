@@ -12,10 +12,10 @@ import json
 import os
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
+from tasks.clients import client
 from tasks.errors import InvalidResults, ResultsMissing, TransientError, error_code, is_transient
 from tasks.job_table import JobTable
 from tasks.slots import SlotPool
@@ -79,13 +79,13 @@ def record(event: dict[str, Any], s3: Any, table: JobTable, pool: SlotPool) -> d
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point."""
-    dynamodb = boto3.client("dynamodb")
+    dynamodb = client("dynamodb")
     try:
         return record(
             event,
-            s3=boto3.client("s3"),
+            s3=client("s3"),
             table=JobTable(dynamodb, os.environ[TaskEnv.TABLE]),
-            pool=SlotPool(dynamodb, boto3.client("stepfunctions"), os.environ[TaskEnv.SLOT_TABLE]),
+            pool=SlotPool(dynamodb, client("stepfunctions"), os.environ[TaskEnv.SLOT_TABLE]),
         )
     except ClientError as error:
         if is_transient(error):

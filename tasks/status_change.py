@@ -20,10 +20,10 @@ import json
 import os
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
 
 from tasks.batch import parse_batch
+from tasks.clients import client
 from tasks.job_table import JobTable
 from tasks.slots import SlotPool
 from vidpipe.contract.names import TaskEnv
@@ -87,7 +87,7 @@ def on_status_change(event: dict[str, Any], sfn: Any, table: JobTable, pool: Slo
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point (EventBridge target, invoked asynchronously)."""
-    dynamodb, sfn = boto3.client("dynamodb"), boto3.client("stepfunctions")
+    dynamodb, sfn = client("dynamodb"), client("stepfunctions")
     return on_status_change(
         event,
         sfn=sfn,
