@@ -248,7 +248,13 @@ def test_parallel_redrives_only_the_failed_branch(sfn: Any) -> None:
                 "Type": "Parallel",
                 "Branches": [
                     {"StartAt": "Left", "States": {"Left": task("Left")}},
-                    {"StartAt": "Right", "States": {"Right": task("Right")}},
+                    {  # the pause lets Left finish first: a failure aborts the branches still running
+                        "StartAt": "Pause",
+                        "States": {
+                            "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Right"},
+                            "Right": task("Right"),
+                        },
+                    },
                 ],
                 "End": True,
             }

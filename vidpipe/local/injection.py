@@ -15,9 +15,8 @@ from vidpipe.local import moto_patches
 from vidpipe.local.aws import ACCOUNT_ID, REGION
 from vidpipe.local.faults import Fault, FaultError, FaultName, FaultSet, ddb_scope_matches
 
-#: The stack output naming each table purpose a ddb fault can scope to. ``SlotTableName`` is the slot pool's
-#: table of the pipeline redesign (issue 9).
-TABLE_OUTPUTS: Mapping[str, str] = {"job": Output.JOB_TABLE, "slot": "SlotTableName"}
+#: The stack output naming each table purpose a ddb fault can scope to.
+TABLE_OUTPUTS: Mapping[str, str] = {"job": Output.JOB_TABLE, "slot": Output.SLOT_TABLE}
 
 
 class FaultInjector:

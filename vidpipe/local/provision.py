@@ -1,8 +1,9 @@
 """Create the stack's resources in moto from the synthesized template.
 
 Only the resources the pipeline needs are created: the closure of what the stack's Outputs, the pipe, the
-rules, schedules, Lambda event invoke configs and the bucket notifications reference (so CDK's own helper
-functions and roles are skipped). Each resource type has one small creator that reads the template's properties, resolved against
+rules, schedules, Lambda event invoke configs, the bucket notifications and the worker's task definition
+reference (so CDK's own helper functions and roles are skipped). Each resource type has one small creator that
+reads the template's properties, resolved against
 the local resources already created (:class:`~vidpipe.local.template.Resolver`); creation follows the
 references (topological order). The deployed VPC is replaced by one local VPC, subnet and security group
 (every template subnet and security group resolves to them).

@@ -22,6 +22,8 @@ ROOT_TYPES = (
     "Custom::S3BucketNotifications",
     "AWS::Scheduler::Schedule",
     "AWS::Lambda::EventInvokeConfig",
+    # The state machine names the worker's task definition by family, a literal: no reference leads to it.
+    "AWS::ECS::TaskDefinition",
 )
 
 
