@@ -101,7 +101,7 @@ def test_upload_fail_replay_inspect(vidpipe: Any, runtime: Any, tmp_path: Path) 
     assert _status(vidpipe, job_id) == before
 
     [replayed] = json.loads(vidpipe("replay", "--failed", "--json").stdout)
-    assert replayed["action"] == "restarted", replayed  # moto has no RedriveExecution
+    assert replayed["action"] == "redriven", replayed  # the local runtime redrives, as AWS does
     [again] = json.loads(vidpipe("replay", job_id, "--json").stdout)
     assert again["action"] == "skipped", again
 

@@ -48,10 +48,9 @@ def test_replay_failed_restarts_once(cli, stack: Stack) -> None:
     original_input = stack.client("stepfunctions").describe_execution(executionArn=job["execution_arn"])[
         "input"
     ]
-    first = _rows(cli("replay", "--failed", "--error", token, "--json"))[job["job_id"]]
-    # moto does not implement RedriveExecution: auto mode falls back to a restart with the same input.
+    first = _rows(cli("replay", "--failed", "--error", token, "--mode", "restart", "--json"))[job["job_id"]]
     assert first["action"] == "restarted", first
-    assert "not implemented" in first["reason"]
+    assert "restart requested" in first["reason"]
     new = stack.client("stepfunctions").describe_execution(executionArn=first["new_execution"])
     assert new["name"].startswith(f"replay-{job['job_id']}-")
     assert new["input"] == original_input
