@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from vidpipe.local import moto_patches
 from vidpipe.local.sfn_wait import wait_for_execution
 
-from ._helpers import create_function, create_sm
+from ._helpers import create_function, create_sm, parked_definition
 
 
 class Boom(Exception):
@@ -65,6 +65,23 @@ def task(name: str, next_state: str | None = None, **extra: Any) -> dict[str, An
     }
     state.update(extra)
     return state
+
+
+def prep_work_map(max_concurrency: int = 0) -> dict[str, Any]:
+    """An inline Map whose iterations run Prep then Work on ``{"item": <the item>}``."""
+    each: dict[str, Any] = {
+        "Type": "Map",
+        "ItemSelector": {"item.$": "$$.Map.Item.Value"},
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "INLINE"},
+            "StartAt": "Prep",
+            "States": {"Prep": task("Prep", "Work"), "Work": task("Work")},
+        },
+        "End": True,
+    }
+    if max_concurrency:
+        each["MaxConcurrency"] = max_concurrency
+    return {"StartAt": "Each", "States": {"Each": each}}
 
 
 def run(sfn: Any, arn: str, payload: Any, name: str = "run") -> tuple[str, dict[str, Any]]:
@@ -167,22 +184,7 @@ def test_inline_map_redrives_only_the_failed_iterations(sfn: Any, start: moto_pa
     starts. The redrive re-runs item 2 (from Work, or from Prep with ``first-state``) and starts item 3."""
     moto_patches.set_iteration_start(start)
     steps = Steps("Prep", "Work")
-    definition = {
-        "StartAt": "Each",
-        "States": {
-            "Each": {
-                "Type": "Map",
-                "MaxConcurrency": 1,
-                "ItemSelector": {"item.$": "$$.Map.Item.Value"},
-                "ItemProcessor": {
-                    "ProcessorConfig": {"Mode": "INLINE"},
-                    "StartAt": "Prep",
-                    "States": {"Prep": task("Prep", "Work"), "Work": task("Work")},
-                },
-                "End": True,
-            }
-        },
-    }
+    definition = prep_work_map(max_concurrency=1)
     arn = create_sm(sfn, definition)
     steps.fail_items.add(2)
     execution_arn, failed = run(sfn, arn, [1, 2, 3])
@@ -213,21 +215,7 @@ def test_map_iterations_aborted_by_a_failure_are_not_taken_for_succeeded(sfn: An
     """All iterations run at once; item 2 fails. moto ends the others from outside: they must be redriven,
     not kept as succeeded with a half-done output."""
     steps = Steps("Prep", "Work")
-    definition = {
-        "StartAt": "Each",
-        "States": {
-            "Each": {
-                "Type": "Map",
-                "ItemSelector": {"item.$": "$$.Map.Item.Value"},
-                "ItemProcessor": {
-                    "ProcessorConfig": {"Mode": "INLINE"},
-                    "StartAt": "Prep",
-                    "States": {"Prep": task("Prep", "Work"), "Work": task("Work")},
-                },
-                "End": True,
-            }
-        },
-    }
+    definition = prep_work_map()
     arn = create_sm(sfn, definition)
     steps.fail_items.add(2)
     execution_arn, _ = run(sfn, arn, [1, 2, 3, 4])
@@ -291,18 +279,7 @@ def test_redrive_uses_the_definition_the_execution_started_with(sfn: Any) -> Non
 
 def test_an_aborted_callback_task_is_redriven_with_a_new_token(sfn: Any) -> None:
     steps = Steps("Park")
-    definition = {
-        "StartAt": "Park",
-        "States": {
-            "Park": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                "Parameters": {"FunctionName": "Park", "Payload": {"token.$": "$$.Task.Token"}},
-                "End": True,
-            }
-        },
-    }
-    arn = create_sm(sfn, definition)
+    arn = create_sm(sfn, parked_definition("Park"))
     execution_arn = sfn.start_execution(stateMachineArn=arn, name="parked", input="{}")["executionArn"]
     _wait_for_calls(steps, 1)
     sfn.stop_execution(executionArn=execution_arn, cause="operator")
@@ -345,22 +322,8 @@ def test_succeeded_running_and_expired_executions_are_not_redrivable(sfn: Any) -
     succeeded, _ = run(sfn, arn, {}, name="ok")
     assert "SUCCEEDED" in _not_redrivable(sfn, succeeded)
 
-    parked = create_sm(
-        sfn,
-        {
-            "StartAt": "Park",
-            "States": {
-                "Park": {
-                    "Type": "Task",
-                    "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                    "Parameters": {"FunctionName": "Park", "Payload": {"token.$": "$$.Task.Token"}},
-                    "End": True,
-                }
-            },
-        },
-        name="parked",
-    )
-    running = sfn.start_execution(stateMachineArn=parked, name="waiting", input="{}")["executionArn"]
+    parked_arn = create_sm(sfn, parked_definition("Park"), name="parked")
+    running = sfn.start_execution(stateMachineArn=parked_arn, name="waiting", input="{}")["executionArn"]
     assert "RUNNING" in _not_redrivable(sfn, running)
     sfn.stop_execution(executionArn=running)
 
@@ -394,19 +357,7 @@ def test_an_execution_at_the_history_limit_is_not_redrivable(
 
 def test_a_timed_out_execution_is_redrivable_and_shows_its_stop_date(sfn: Any) -> None:
     steps = Steps("Park")
-    definition = {
-        "StartAt": "Park",
-        "TimeoutSeconds": 1,
-        "States": {
-            "Park": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                "Parameters": {"FunctionName": "Park", "Payload": {"token.$": "$$.Task.Token"}},
-                "End": True,
-            }
-        },
-    }
-    arn = create_sm(sfn, definition)
+    arn = create_sm(sfn, {**parked_definition("Park"), "TimeoutSeconds": 1})
     execution_arn, timed_out = run(sfn, arn, {})
     assert timed_out["status"] == "TIMED_OUT" and "stopDate" in timed_out
     sfn.redrive_execution(executionArn=execution_arn)

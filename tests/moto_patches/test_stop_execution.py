@@ -13,7 +13,7 @@ from vidpipe.local import moto_patches
 from vidpipe.local.moto_patches import EcsTaskLaunch
 from vidpipe.local.sfn_wait import wait_for_execution
 
-from ._helpers import REGION, create_function, create_sm, inline_map, run_task_state
+from ._helpers import REGION, create_function, create_sm, inline_map, parked_definition, run_task_state
 
 
 def test_stopping_an_execution_inside_a_map_aborts_it(sfn: Any, ecs_env: dict[str, str]) -> None:
@@ -45,27 +45,13 @@ def test_interrupted_callback_wait_ends_instead_of_raising() -> None:
     assert wait(None, {"not": "a timeout"}, Endpoint()) is None  # type: ignore[arg-type]
 
 
-def _parked_definition(function: str) -> dict[str, Any]:
-    return {
-        "StartAt": "Park",
-        "States": {
-            "Park": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                "Parameters": {"FunctionName": function, "Payload": {"token.$": "$$.Task.Token"}},
-                "End": True,
-            }
-        },
-    }
-
-
 def test_stopping_an_execution_ends_its_callback_wait(sfn: Any) -> None:
     """Defect 16: a stopped execution whose .waitForTaskToken task waits becomes ABORTED at once (moto left
     it RUNNING until the token or the task's 99999999 s timeout), with no TaskSucceeded event."""
     create_function("park")
     parked = threading.Event()
     moto_patches.register_lambda_handler("park", lambda event, context: parked.set())
-    arn = create_sm(sfn, _parked_definition("park"))
+    arn = create_sm(sfn, parked_definition("park"))
     execution_arn = sfn.start_execution(stateMachineArn=arn, name="parked", input="{}")["executionArn"]
     assert parked.wait(10), "the callback task never ran"
     sfn.stop_execution(executionArn=execution_arn, cause="operator")
@@ -86,7 +72,7 @@ def test_a_handler_can_send_its_own_task_success(sfn: Any) -> None:
         client.send_task_success(taskToken=event["token"], output=json.dumps({"slot": "granted"}))
 
     moto_patches.register_lambda_handler("self-wake", handler)
-    arn = create_sm(sfn, _parked_definition("self-wake"))
+    arn = create_sm(sfn, parked_definition("self-wake"))
     started = sfn.start_execution(stateMachineArn=arn, name="self", input="{}")
     done = wait_for_execution(sfn, started["executionArn"], timeout=10)
     assert done["status"] == "SUCCEEDED", done

@@ -43,6 +43,27 @@ def ecs_error_name(error_code: str) -> str:
     return f"ECS.{error_code}" if error_code in modelled else "ECS.AmazonECSException"
 
 
+def _task_failure_event(env: Any, state: Any, error_name: Any, error: str, cause: str) -> Any:
+    """The TaskFailed FailureEvent of an ECS state (``error_name``: moto's error-name object for ``error``)."""
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    return FailureEvent(
+        env=env,
+        error_name=error_name,
+        event_type=HistoryEventType.TaskFailed,
+        event_details=EventDetails(
+            taskFailedEventDetails=TaskFailedEventDetails(
+                error=error,
+                cause=cause,
+                resource=state._get_sfn_resource(),
+                resourceType=state._get_sfn_resource_type(),
+            )
+        ),
+    )
+
+
 def _patch_ecs_client_errors() -> None:
     """Defect 1c: an ECS API error (RunTask on a missing cluster, a bad parameter, throttling) becomes
     ``States.Runtime`` with the Python exception text.
@@ -53,13 +74,10 @@ def _patch_ecs_client_errors() -> None:
     DynamoDB.
     """
     from botocore.exceptions import ClientError
-    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
     from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
-    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_ecs import (
         StateTaskServiceEcs,
     )
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
     original = StateTaskServiceEcs._from_error
 
@@ -74,19 +92,7 @@ def _patch_ecs_client_errors() -> None:
             f"{meta.get('HTTPStatusCode', 400)}; Error Code: {code}; Request ID: {meta.get('RequestId', '')}; "
             "Proxy: null)"
         )
-        return FailureEvent(
-            env=env,
-            error_name=CustomErrorName(error),
-            event_type=HistoryEventType.TaskFailed,
-            event_details=EventDetails(
-                taskFailedEventDetails=TaskFailedEventDetails(
-                    error=error,
-                    cause=cause,
-                    resource=self._get_sfn_resource(),
-                    resourceType=self._get_sfn_resource_type(),
-                )
-            ),
-        )
+        return _task_failure_event(env, self, CustomErrorName(error), error, cause)
 
     StateTaskServiceEcs._from_error = _from_error  # type: ignore[method-assign]
 
@@ -127,33 +133,17 @@ def _essential_container_names(ecs_client: Any, task_definition_arn: str | None)
 
 
 def _task_failed_exception(env: Any, state: Any, task: dict[str, Any]) -> Exception:
-    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
-    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-        FailureEvent,
-        FailureEventException,
-    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
         StatesErrorNameType,
     )
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
     from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
     error = StatesErrorNameType.StatesTaskFailed
+    cause = to_json_str(task, separators=(",", ":"))
     return FailureEventException(
-        failure_event=FailureEvent(
-            env=env,
-            error_name=StatesErrorName(typ=error),
-            event_type=HistoryEventType.TaskFailed,
-            event_details=EventDetails(
-                taskFailedEventDetails=TaskFailedEventDetails(
-                    error=error.to_name(),
-                    cause=to_json_str(task, separators=(",", ":")),
-                    resource=state._get_sfn_resource(),
-                    resourceType=state._get_sfn_resource_type(),
-                )
-            ),
-        )
+        failure_event=_task_failure_event(env, state, StatesErrorName(typ=error), error.to_name(), cause)
     )
 
 
@@ -208,29 +198,13 @@ UNKNOWN_ERROR = "AmazonECS.Unknown"
 
 
 def _unknown_failure(env: Any, state: Any, failures: list[dict[str, Any]]) -> Exception:
-    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
     from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
-    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-        FailureEvent,
-        FailureEventException,
-    )
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
     from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
+    cause = to_json_str({"Failures": failures}, separators=(",", ":"))
     return FailureEventException(
-        failure_event=FailureEvent(
-            env=env,
-            error_name=CustomErrorName(UNKNOWN_ERROR),
-            event_type=HistoryEventType.TaskFailed,
-            event_details=EventDetails(
-                taskFailedEventDetails=TaskFailedEventDetails(
-                    error=UNKNOWN_ERROR,
-                    cause=to_json_str({"Failures": failures}, separators=(",", ":")),
-                    resource=state._get_sfn_resource(),
-                    resourceType=state._get_sfn_resource_type(),
-                )
-            ),
-        )
+        failure_event=_task_failure_event(env, state, CustomErrorName(UNKNOWN_ERROR), UNKNOWN_ERROR, cause)
     )
 
 
