@@ -35,6 +35,7 @@ from vidpipe.contract.names import WORKER_CONTAINER_NAME, WorkerEnv
 from vidpipe.local import moto_patches
 from vidpipe.local.faults import FaultName, FaultSet
 from vidpipe.local.logs import LogDestination, TaskLogWriter
+from vidpipe.local.task_spec import capacity_provider_of, command_of, override_env
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +209,7 @@ class FargateAgent:
     # -- internals -----------------------------------------------------------------------------------------
     def _on_launch(self, launch: moto_patches.EcsTaskLaunch) -> None:
         """RunTask listener: called in moto's request thread, so it only enqueues."""
-        job_id = _override_env(launch.overrides).get(WorkerEnv.JOB_ID, "")
+        job_id = override_env(launch.overrides).get(WorkerEnv.JOB_ID, "")
         with self._lock:
             run = TaskRun(
                 launch.task_arn,
@@ -250,7 +251,7 @@ class FargateAgent:
             capacity_provider = self._stats.runs[launch.task_arn].capacity_provider
         fault, reclaimed = self._take_faults(capacity_provider)
         env = self._environment(container, launch.overrides, WORKER_FAULTS[fault] if fault else None)
-        command = self._launcher(_command(container, launch.overrides))
+        command = self._launcher(command_of(container, launch.overrides))
         destination = LogDestination.from_container(container)
         run_key = launch.task_arn
         task_id = run_key.rsplit("/", 1)[-1]
@@ -345,7 +346,7 @@ class FargateAgent:
         }
         env.update({e["name"]: e["value"] for e in container.get("environment", [])})
         env.update(self.extra_env)
-        env.update(_override_env(overrides, container["name"]))
+        env.update(override_env(overrides, container["name"]))
         env.update(self._client_env)
         if fault:
             env[FAULT_ENV] = fault
@@ -363,42 +364,6 @@ class FargateAgent:
             )
         except KeyError:
             log.warning("task %s vanished from moto before it could be stopped", task_arn)
-
-
-def capacity_provider_of(launch: moto_patches.EcsTaskLaunch) -> str:
-    """FARGATE or FARGATE_SPOT: the first provider of the RunTask strategy, else the launch type."""
-    strategy = launch.capacity_provider_strategy or []
-    if strategy:
-        return str(strategy[0].get("capacityProvider", "FARGATE"))
-    return str(launch.launch_type or "FARGATE")
-
-
-def _override_env(
-    overrides: Mapping[str, Any], container_name: str = WORKER_CONTAINER_NAME
-) -> dict[str, str]:
-    """Environment of a container's overrides (moto keeps RunTask's overrides in ECS API casing)."""
-    for container in overrides.get("containerOverrides", []) or []:
-        if container.get("name") == container_name:
-            return {e["name"]: str(e["value"]) for e in container.get("environment", []) or []}
-    return {}
-
-
-def _command(container: Mapping[str, Any], overrides: Mapping[str, Any]) -> list[str]:
-    """The container's command (override first), with ``python`` meaning this interpreter (the venv's).
-
-    Without a command in the task definition (the image's CMD), the worker's documented entry point runs.
-    """
-    command: list[str] = list(container.get("command") or [])
-    for override in overrides.get("containerOverrides", []) or []:
-        if override.get("name") == container["name"] and override.get("command"):
-            command = list(override["command"])
-    if list(container.get("entryPoint") or []):
-        command = [*container["entryPoint"], *command]
-    if not command:
-        command = ["python", "-m", "worker"]
-    if Path(command[0]).name in ("python", "python3", "python3.11"):
-        command[0] = sys.executable
-    return command
 
 
 def _collect(process: subprocess.Popen[bytes], lines: list[str], log_file: Path | None) -> None:
