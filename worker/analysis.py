@@ -79,5 +79,6 @@ def _run(
     with container:
         meta = probe(container, size, limits.max_duration)
         log.info("streaming pass started: %s %dx%d, %s s", meta.codec, meta.width, meta.height, meta.duration)
-        media = iter_media(container, meta, options.sample_fps, stop, limits.max_duration)
+        skippable = all(a.frame_skipping for a in analyzers if a.every_frame)
+        media = iter_media(container, meta, options.sample_fps, stop, limits.max_duration, skippable)
         return run_analyzers(analyzers, meta, media, stop)
