@@ -1,6 +1,7 @@
 """The analyzer interface: what a plug-in implements to see every frame, sampled frames and the audio.
 
-The pipeline calls, from one analysis thread: ``start(meta)`` once, then ``on_frame`` and ``on_audio`` in
+The pipeline calls ``load()`` once (models; in a background thread, overlapping the download and the
+first decoded frames), then, from one analysis thread: ``start(meta)`` once, then ``on_frame`` and ``on_audio`` in
 stream order, then ``finish()`` for the analyzer's section of the results document. An analyzer must
 keep only what its section needs (counters, open time ranges): never the frames themselves.
 """
@@ -89,6 +90,10 @@ class Analyzer:
     def __init__(self, **settings: Any) -> None:
         if settings:
             raise TypeError(f"{type(self).__name__} takes no settings, got {sorted(settings)}")
+
+    def load(self) -> None:
+        """Load models (weights, inference sessions): called once before ``start``, in a background
+        thread while the video downloads and the decoder starts. Keep per-video state out of it."""
 
     def start(self, meta: VideoMeta) -> None:
         """Called once before the first frame."""

@@ -51,8 +51,8 @@ class ShotsAnalyzer(Analyzer):
         self._diffs: deque[float] = deque(maxlen=window)
         self._prev: np.ndarray | None = None
         self._starts: list[tuple[float, float]] = []  # (start time, cut score)
-        # A possible cut waiting for the next frame: (time, difference, its picture if sampled).
-        self._candidate: tuple[float, float, np.ndarray | None] | None = None
+        # A possible cut waiting for the next frame: (time, difference, per frame, picture if sampled).
+        self._candidate: tuple[float, float, float, np.ndarray | None] | None = None
         self._last_time = 0.0
         self._step = 0.0
         self._previews: dict[int, bytes] = {}
@@ -69,30 +69,34 @@ class ShotsAnalyzer(Analyzer):
             self._starts.append((frame.time, 0.0))
         else:
             diff = _difference(self._prev, hsv)
-            self._resolve(diff)
+            # Gradual change (pans, fades) grows with the frames between two decoded ones, a cut does
+            # not: the median and the confirmation compare changes per frame interval.
+            span = max(1, round((frame.time - self._last_time) / self._step)) if self._step else 1
+            rate = diff / span
+            self._resolve(rate)
             typical = median(self._diffs) if self._diffs else 0.0
             long_enough = frame.time - self._starts[-1][0] >= self.min_shot_seconds
-            if diff >= self.threshold and diff >= self.ratio * typical and long_enough:
-                self._candidate = (frame.time, diff, frame.rgb)
+            if diff >= self.threshold and diff >= self.ratio * typical * span and long_enough:
+                self._candidate = (frame.time, diff, rate, frame.rgb)
             else:
-                self._diffs.append(diff)
+                self._diffs.append(rate)
         self._prev = hsv
         self._last_time = frame.time
         if self._candidate is None:
             self._preview(frame.rgb)
 
-    def _resolve(self, next_diff: float | None) -> None:
-        """Decide the pending candidate now that the next frame's difference is known (None: there is
-        no comparable next frame, the candidate stands)."""
+    def _resolve(self, next_rate: float | None) -> None:
+        """Decide the pending candidate now that the next frame's change per frame interval is known
+        (None: there is no comparable next frame, the candidate stands)."""
         if self._candidate is None:
             return
-        time, diff, rgb = self._candidate
+        time, diff, rate, rgb = self._candidate
         self._candidate = None
-        if next_diff is None or diff >= self.confirm_ratio * next_diff:
+        if next_rate is None or rate >= self.confirm_ratio * next_rate:
             self._starts.append((time, round(diff, 2)))
             self._diffs.clear()
         else:
-            self._diffs.append(diff)
+            self._diffs.append(rate)
         self._preview(rgb)
 
     def _preview(self, rgb: np.ndarray | None) -> None:
