@@ -14,8 +14,8 @@ from typing import Any
 
 from worker import document
 from worker.errors import Rejected
+from worker.loading import ModelLoader
 from worker.options import Options
-from worker.pipeline import ModelLoader
 from worker.registry import build_analyzers
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,10 @@ def analyse(
             return Outcome(document.analysed(ref, {}, timings, time.perf_counter() - started))
         loader = loader or ModelLoader(build_analyzers(options))
         analyzers = loader.analyzers
-        sections, spent = _run(path, options, loader, limits, stop, started)
+        try:
+            sections, spent = _run(path, options, loader, limits, stop, started)
+        finally:
+            loader.settle()  # loading may still run when the decoder stops early (a rejection, a stop)
         timings.update(spent)
         artifacts = {name: data for a in analyzers for name, data in a.artifacts().items()}
         elapsed = time.perf_counter() - started

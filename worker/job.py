@@ -121,13 +121,16 @@ def _analyse_object(
         if options.noop:  # pipeline benchmarks: no download, no decoding (the path is never opened)
             return analyse(Path(os.devnull), options, ref, limits, stop)
         loader = prepare(options)  # models load while the video downloads
-        with tempfile.TemporaryDirectory(prefix="vidpipe-") as tmp:
-            local = Path(tmp) / "input"
-            t0 = time.perf_counter()
-            s3io.download(s3, bucket, key, version, local)
-            timings["download"] = time.perf_counter() - t0
-            log.info("downloaded %d bytes in %.1f s", size, timings["download"])
-            return analyse(local, options, ref, limits, stop, timings, loader)
+        try:
+            with tempfile.TemporaryDirectory(prefix="vidpipe-") as tmp:
+                local = Path(tmp) / "input"
+                t0 = time.perf_counter()
+                s3io.download(s3, bucket, key, version, local)
+                timings["download"] = time.perf_counter() - t0
+                log.info("downloaded %d bytes in %.1f s", size, timings["download"])
+                return analyse(local, options, ref, limits, stop, timings, loader)
+        finally:
+            loader.settle()
     except Rejected as rej:
         log.info("rejected (%s): %s", rej.code, rej.reason)
         return Outcome(rejected(ref, rej.code, rej.reason, timings, time.perf_counter() - started))

@@ -86,6 +86,8 @@ class Analyzer:
     every_frame: ClassVar[bool] = False
     frame_skipping: ClassVar[bool] = False
     audio: ClassVar[bool] = False
+    #: The analysis thread it runs in: analyzers naming the same thread share it (see worker.pipeline).
+    thread: ClassVar[str] = "main"
 
     def __init__(self, **settings: Any) -> None:
         if settings:

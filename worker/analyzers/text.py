@@ -23,6 +23,7 @@ class TextAnalyzer(Analyzer):
     """
 
     name = "text"
+    thread = "ocr"  # the costliest model: its own analysis thread
 
     def __init__(
         self, min_score: float = 0.7, det_max_side: int = 480, change_threshold: float = 3.0
