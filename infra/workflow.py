@@ -76,6 +76,23 @@ def dynamodb_actions(resources: set[str]) -> list[str]:
     return sorted(f"dynamodb:{op[0].upper()}{op[1:]}" for op in operations)
 
 
+def execution_log_group_name(stack: cdk.Stack) -> str:
+    """``/aws/vendedlogs/states/<stack>-pipeline-<stack id>``: the execution log group's name.
+
+    The prefix: Step Functions adds each log group it delivers to to the account's CloudWatch Logs resource
+    policy, which is limited to 5,120 characters; names under ``/aws/vendedlogs/`` avoid that growth ("prefix
+    your CloudWatch Logs log group names with /aws/vendedlogs/",
+    https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html).
+
+    The suffix: the group is retained on ``cdk destroy`` (removalPolicy RETAIN), so a name fixed by the
+    stack name alone would make the next deploy of the same stack fail with "already exists". The last
+    part of ``AWS::StackId`` (a UUID) is new for every stack instance, so each deployment after a destroy
+    gets its own group and the retained one keeps the old logs.
+    """
+    stack_uuid = cdk.Fn.select(2, cdk.Fn.split("/", cdk.Aws.STACK_ID))
+    return f"/aws/vendedlogs/states/{stack.stack_name}-pipeline-{stack_uuid}"
+
+
 class Workflow(Construct):
     """STANDARD state machine with logging, X-Ray and an explicitly granted role.
 
@@ -146,9 +163,8 @@ class Workflow(Construct):
             resources=[stack.format_arn(service="events", resource="rule", resource_name=ECS_EVENTS_RULE)],
         ))  # fmt: skip
 
-        # /aws/vendedlogs/ keeps the log delivery's resource policy small (AWS's recommendation).
         self.log_group = logs.LogGroup(
-            self, "Logs", log_group_name=f"/aws/vendedlogs/states/{stack.stack_name}-pipeline",
+            self, "Logs", log_group_name=execution_log_group_name(stack),
             retention=log_retention, removal_policy=removal,
         )  # fmt: skip
         self.state_machine = sfn.StateMachine(

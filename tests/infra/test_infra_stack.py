@@ -172,7 +172,7 @@ def test_pipe_filter_drops_the_s3_test_event() -> None:
 
 def test_variant_pipe_batching(variant: Synth) -> None:
     params = variant.one("AWS::Pipes::Pipe")["SourceParameters"]["SqsQueueParameters"]
-    assert params == {"BatchSize": 20, "MaximumBatchingWindowInSeconds": 5}
+    assert params == {"BatchSize": 5, "MaximumBatchingWindowInSeconds": 5}
 
 
 # -- workflow ---------------------------------------------------------------------------------------------
@@ -319,7 +319,7 @@ HANDLERS = {"Prepare": "tasks.prepare.handler", "Record": "tasks.record.handler"
 def test_functions(synth: Synth, prefix: str) -> None:
     props = synth.one("AWS::Lambda::Function", f"{prefix}Function")
     assert props["Handler"] == HANDLERS[prefix]
-    assert props["Runtime"] == "python3.11"
+    assert props["Runtime"] == "python3.14"
     assert props["Architectures"] == ["arm64"]
     assert props["TracingConfig"] == {"Mode": "Active"}
     assert props["LoggingConfig"]["LogGroup"]["Ref"].startswith(f"{prefix}Logs")
