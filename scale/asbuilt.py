@@ -22,7 +22,6 @@ ON_DEMAND_STATE = "AnalyzeOnDemand"
 THROTTLED = "ECS.AmazonECSException"  # "Rate exceeded", "Capacity is unavailable" (notes: ecs:runTask.sync)
 RUN_TASK_FAILURES = "AmazonECS.Unknown"  # a non-empty Failures list, e.g. the vCPU limit
 TASK_FAILED = "States.TaskFailed"  # the container exited non-zero (a Spot interruption gives 143)
-SLOT_WAIT_SECONDS_DEFAULT = 3600  # slotWaitSeconds of the hand-off design until infra/settings.py has it
 
 
 @dataclass(frozen=True)
@@ -72,6 +71,8 @@ class AsBuilt:
     worker_memory_gb: float
     execution_timeout: float
     slot_wait_seconds: float
+    reconcile_seconds: float
+    worker_spot: bool  # AnalyzeOnSpot first (true) or on-demand only
     max_duration_seconds: float
     lambda_memory_gb: float
     public_ip: bool
@@ -117,7 +118,9 @@ def load(asl_path: Path = ASL_PATH) -> AsBuilt:
         worker_vcpu=settings["workerCpu"] / 1024,
         worker_memory_gb=settings["workerMemoryMiB"] / 1024,
         execution_timeout=float(settings["executionTimeoutSeconds"]),
-        slot_wait_seconds=float(settings.get("slotWaitSeconds", SLOT_WAIT_SECONDS_DEFAULT)),
+        slot_wait_seconds=float(settings["slotWaitSeconds"]),
+        reconcile_seconds=60.0 * settings["reconcilerIntervalMinutes"],
+        worker_spot=bool(settings["workerSpot"]),
         max_duration_seconds=float(settings["workerMaxDurationSeconds"]),
         lambda_memory_gb=settings["lambdaMemoryMiB"] / 1024,
         public_ip=settings["assignPublicIp"] != "DISABLED" and not settings["vpcId"],

@@ -73,7 +73,6 @@ class Timings:
     lambda_prepare_seconds: float = param(0.3, "s", "assumption")
     lambda_acquire_seconds: float = param(0.15, "s", "assumption")
     lambda_record_seconds: float = param(0.3, "s", "assumption")
-    reconcile_period_seconds: float = param(300.0, "s", "slot-design", "rate(5 minutes)")
 
 
 @dataclass(frozen=True)

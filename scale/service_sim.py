@@ -291,6 +291,7 @@ class ServiceSim:
             checks=checks,
             wall_seconds=wall,
             notes=[
-                f"{self.scale_ins} scale-ins, busy {self.busy_seconds / max(self.ready_seconds, 1):.0%} of task time"
+                f"{self.scale_ins} scale-ins, busy {self.busy_seconds / max(self.ready_seconds, 1):.0%} of task time",
+                f"{self.dead_lettered} dead-lettered after {self.cfg.max_receive_count} receives",
             ],
         )

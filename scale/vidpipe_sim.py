@@ -100,6 +100,7 @@ class VidpipeSim:
         self.s_counter, self.s_runtask, self.s_wake = Series(seconds), Series(seconds), Series(seconds)
         self.rerun_first, self.rerun_end = Series(seconds), Series(seconds)
         self.seconds_per_video_second = analysis_seconds(t, 1.0)
+        self.first_state = config.spot if config.worker_spot else config.on_demand  # vidpipe:workerSpot
         self.acquire_gb_seconds = t.lambda_acquire_seconds * config.lambda_memory_gb
         self.usage = Usage(
             vcpu=config.worker_vcpu, memory_gb=config.worker_memory_gb, public_ip=config.public_ip
@@ -189,11 +190,11 @@ class VidpipeSim:
         self.s_transitions.values[int(when)] += 1  # MarkRunning
         self.usage.transitions += 1
         self.usage.write_units += 1
-        attempt = when + self.m.timings.mark_running_seconds
+        attempt, first = when + self.m.timings.mark_running_seconds, self.first_state
         if attempt < self.env.now + 1.0:  # within this second: no event, the buckets get the exact time
-            self._attempt(v, self.cfg.spot, attempt)
+            self._attempt(v, first, attempt)
         else:
-            call_at(self.env, attempt, self._attempt, v, self.cfg.spot)
+            call_at(self.env, attempt, self._attempt, v, first)
 
     def _release(self, when: float) -> None:
         """A holder leaves: hand the slot to the oldest live waiter, or give it back."""
@@ -350,7 +351,7 @@ class VidpipeSim:
         usage.pipe_requests = n
         usage.sqs_requests = 3 * n  # S3's SendMessage, the pipe's ReceiveMessage and DeleteMessage (batch 1)
         usage.read_units += n  # the hand-off's consistent query of the oldest waiter
-        reconciles = int(self.env.now // m.timings.reconcile_period_seconds)
+        reconciles = int(self.env.now // self.cfg.reconcile_seconds)
         usage.lambda_invocations += reconciles
         usage.lambda_gb_seconds += reconciles * 1.0 * self.cfg.lambda_memory_gb
         clean = 7  # Prepare, Jobs, Claim, AcquireSlot, MarkRunning, AnalyzeOnSpot, Record
