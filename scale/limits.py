@@ -46,7 +46,9 @@ def stages(model: Model, config: AsBuilt, cap: int, vcpu_quota: int) -> list[Sta
     """Each stage's capacity in videos per second, smallest first."""
     lim, t, slot = model.limits, model.timings, model.slot
     task = mean_task_seconds(model, config)
-    lambda_seconds = t.lambda_prepare_seconds + t.lambda_acquire_seconds + t.lambda_record_seconds
+    lambda_seconds = (
+        t.lambda_prepare_seconds + t.lambda_acquire_seconds + 2 * t.lambda_record_seconds
+    )  # + Conclude
     counter = 2 * slot.counter_write_units  # the acquire (or enqueue) and the release (or hand-off)
     tasks_by_quota = vcpu_quota // config.worker_vcpu
     found = [

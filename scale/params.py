@@ -72,7 +72,7 @@ class Timings:
     )
     lambda_prepare_seconds: float = param(0.3, "s", "assumption")
     lambda_acquire_seconds: float = param(0.15, "s", "assumption")
-    lambda_record_seconds: float = param(0.3, "s", "assumption")
+    lambda_record_seconds: float = param(0.3, "s", "assumption", "Record, RecordFailure and Conclude each")
 
 
 @dataclass(frozen=True)
@@ -135,13 +135,13 @@ class Slot:
     release_write_units: float = param(4, "WRU", "slot-design", "my member + the counter")
     job_write_units: float = param(4, "WRU", "assumption", "Claim, MarkRunning, Record (summary up to 2 KB)")
     polling_holder_bytes: float = param(
-        155, "bytes", "issue-9", "the current semaphore item grows per holder"
+        155, "bytes", "issue-9", "the semaphore item before the hand-off grew per holder"
     )
     polling_interval: float = param(
-        2.0, "s", "asl", "AcquireSlot retry on main: 2 s x 1.5^n, <= 30 s, full jitter"
+        2.0, "s", "issue-9", "AcquireSlot retry before the hand-off: 2 s x 1.5^n, <= 30 s, full jitter"
     )
-    polling_backoff: float = param(1.5, "x", "asl")
-    polling_max_delay: float = param(30.0, "s", "asl")
+    polling_backoff: float = param(1.5, "x", "issue-9")
+    polling_max_delay: float = param(30.0, "s", "issue-9")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The AcquireSlot that main has today (a conditional write retried with backoff while the cap is reached).
+"""The AcquireSlot before the hand-off (a conditional write retried with backoff while the cap is reached).
 
 Three things differ from the hand-off: every retry is a billed state transition; the semaphore is one item
 that grows by ~155 bytes per holder (issue 9), so each write costs more write units as the cap grows; and a

@@ -147,7 +147,7 @@ def render(results: list[Result], model: Model, config: AsBuilt, cap: int, secon
         "",
         *breakpoints(model, config, cap),
         "",
-        "#### The polling AcquireSlot of main, for comparison",
+        "#### The polling AcquireSlot before the hand-off, for comparison",
         "",
         *polling(model, config),
         "",

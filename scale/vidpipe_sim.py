@@ -35,7 +35,8 @@ from scale.workload import Day, analysis_seconds, lognormal
 
 SAMPLE_PERIOD = 10.0  # s between samples of the number of videos in the system
 SWEEP_PERIOD = 5.0  # s between removals of waiters whose execution timed out (the status-change rule)
-BEFORE_SLOT = 4  # transitions before the slot: Prepare, Jobs, Claim, AcquireSlot
+BEFORE_SLOT = 3  # transitions before the slot: Prepare (which claims the job), Jobs, AcquireSlot
+AFTER_ANALYSIS = 2  # Record (or RecordFailure), then Conclude: two transitions, two Lambda invocations
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class VidpipeSim:
         self.s_lambda.values[int(when)] += count * seconds
 
     def _account_starts(self) -> None:
-        """Every execution: StartExecution, Prepare, Jobs, Claim, AcquireSlot, two Lambda invocations."""
+        """Every execution: StartExecution, Prepare, Jobs, AcquireSlot, two Lambda invocations."""
         t, cfg = self.m.timings, self.cfg
         starts, transitions, lambdas = self.s_start.values, self.s_transitions.values, self.s_lambda.values
         for start, ready in zip(self.exec_start, self.ready, strict=True):
@@ -271,9 +272,9 @@ class VidpipeSim:
             self.retries[v] = [0] * len(self.cfg.on_demand.retriers)  # a new state: its own counters
             self.extra[v] += 1
             self._attempt(v, self.cfg.on_demand, now)
-        else:  # RecordFailure (instead of Record): the job is FAILED, the slot released, the execution fails
-            self._transitions(now)
-            self._lambda(now, self.m.timings.lambda_record_seconds)
+        else:  # RecordFailure (instead of Record): the job is FAILED, the slot released; Conclude fails it
+            self._transitions(now, AFTER_ANALYSIS)
+            self._lambda(now, self.m.timings.lambda_record_seconds, AFTER_ANALYSIS)
             self.usage.write_units += 1
             self.retries.pop(v, None)
             self.ledger.finish(v, now, Outcome.FAILED)
@@ -310,11 +311,11 @@ class VidpipeSim:
         now = self.env.now
         usage, seconds = self.usage, self.m.timings.lambda_record_seconds
         usage.bill_task(spot, launched, stop)
-        self.s_transitions.values[int(now)] += 1  # Record
-        self.s_lambda.values[int(now)] += seconds
-        usage.transitions += 1
-        usage.lambda_invocations += 1
-        usage.lambda_gb_seconds += seconds * self.cfg.lambda_memory_gb
+        self.s_transitions.values[int(now)] += AFTER_ANALYSIS  # Record, Conclude
+        self.s_lambda.values[int(now)] += AFTER_ANALYSIS * seconds
+        usage.transitions += AFTER_ANALYSIS
+        usage.lambda_invocations += AFTER_ANALYSIS
+        usage.lambda_gb_seconds += AFTER_ANALYSIS * seconds * self.cfg.lambda_memory_gb
         usage.write_units += 2
         self.retries.pop(v, None)
         self.ledger.finish(v, now, outcome)
@@ -354,7 +355,7 @@ class VidpipeSim:
         reconciles = int(self.env.now // self.cfg.reconcile_seconds)
         usage.lambda_invocations += reconciles
         usage.lambda_gb_seconds += reconciles * 1.0 * self.cfg.lambda_memory_gb
-        clean = 7  # Prepare, Jobs, Claim, AcquireSlot, MarkRunning, AnalyzeOnSpot, Record
+        clean = BEFORE_SLOT + 2 + AFTER_ANALYSIS  # + MarkRunning, AnalyzeOnSpot: 7
         succeeded = sorted(
             clean + self.extra[v] for v in range(n) if self.ledger.outcome[v] == Outcome.SUCCEEDED
         )
