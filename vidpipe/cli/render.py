@@ -82,14 +82,17 @@ STATUS_STYLES = {
 
 
 # -- printing -----------------------------------------------------------------------------------------------
-def show(renderable: RenderableType, err: bool = False) -> None:
-    """Print on stdout (stderr with ``err``); without trailing spaces when the stream is not a terminal."""
+def show(renderable: RenderableType, err: bool = False, soft_wrap: bool | None = None) -> None:
+    """Print on stdout (stderr with ``err``); without trailing spaces when the stream is not a terminal.
+
+    ``soft_wrap=True`` leaves long lines to the terminal (log lines: copied whole, never cut by Rich).
+    """
     target = err_console if err else console
     if target.is_terminal:
-        target.print(renderable)
+        target.print(renderable, soft_wrap=soft_wrap)
         return
     with target.capture() as captured:
-        target.print(renderable)
+        target.print(renderable, soft_wrap=soft_wrap)
     lines = [line.rstrip() for line in captured.get().splitlines()]
     target.file.write("".join(f"{line}\n" for line in lines))
     target.file.flush()
