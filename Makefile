@@ -11,11 +11,12 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 
 .PHONY: bootstrap demo test lint bench synth clean
 
-# $(call step,WHAT,COMMAND): run one bootstrap step and say how long it took, on one line (the installers are
-# quiet, so a first `make demo` would otherwise print nothing for minutes).
+# $(call step,WHAT,COMMAND): run one bootstrap step, saying what starts and how long it took (the installers are
+# quiet, so a first `make demo` would otherwise print nothing for minutes; pip's own warnings may come between).
 define step
-	@printf 'bootstrap: %-46s' '$(1)...'; start=$$(date +%s%N); $(2) || { status=$$?; echo; exit $$status; }; \
-	  tenths=$$(( ($$(date +%s%N) - start) / 100000000 )); printf ' %d.%ds\n' $$((tenths / 10)) $$((tenths % 10))
+	@echo 'bootstrap: $(1)...'; start=$$(date +%s%N); $(2) || exit $$?; \
+	  tenths=$$(( ($$(date +%s%N) - start) / 100000000 )); \
+	  printf 'bootstrap: %s done in %d.%ds\n' '$(1)' $$((tenths / 10)) $$((tenths % 10))
 endef
 
 bootstrap: $(STAMP)
