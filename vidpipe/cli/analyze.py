@@ -81,7 +81,7 @@ def _progress(path: Path, enabled: bool) -> Progress:
         TimeElapsedColumn(),
         console=render.err_console,
         transient=True,
-        disable=not enabled,
+        disable=not (enabled and render.err_console.is_terminal),
     )
     bar.add_task(f"analysing {path.name}", total=None)
     return bar

@@ -99,8 +99,9 @@ def show(renderable: RenderableType, err: bool = False, soft_wrap: bool | None =
 
 
 def say(*parts: str | tuple[str, str] | Text, err: bool = False) -> None:
-    """One line of literal text; a part may be ``(text, style)`` or a :class:`Text`."""
-    show(Text.assemble(*parts), err=err)
+    """One line of literal text (a part may be ``(text, style)`` or a :class:`Text`), never cut by Rich:
+    a terminal wraps it, a pipe gets it whole (an error is one line whatever its length)."""
+    show(Text.assemble(*parts), err=err, soft_wrap=True)
 
 
 def error_line(message: str) -> None:

@@ -172,7 +172,8 @@ def upload_all(
         DownloadColumn(),
         TransferSpeedColumn(),
     )
-    with Progress(*columns, console=render.err_console, disable=not progress, transient=True) as bar:
+    shown = progress and render.err_console.is_terminal  # a bar only where it can be redrawn
+    with Progress(*columns, console=render.err_console, disable=not shown, transient=True) as bar:
         for item in planned:
             task = bar.add_task(item.key, total=item.path.stat().st_size)
             s3.upload_file(
@@ -271,6 +272,9 @@ def follow(store: JobStore, rows: list[dict[str, Any]], timeout: float, interval
 
     if quiet:
         wait_for_jobs(store, rows, timeout, interval)
+        return
+    if not render.err_console.is_terminal:  # no spinner in a pipe or a file: the changes only
+        wait_for_jobs(store, rows, timeout, interval, report)
         return
     with status:
         wait_for_jobs(store, rows, timeout, interval, report)
