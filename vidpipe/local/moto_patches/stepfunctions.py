@@ -388,7 +388,9 @@ def _patch_stopped_execution_stays_aborted() -> None:
     ``AttributeError: 'str' object has no attribute 'get'``, and ``Environment.set_error`` overwrites the
     stopped state with an error. On AWS a stopped execution is ABORTED and nothing that happens while its
     states unwind changes that (so the status-change rule sees ABORTED and the .sync ECS task is stopped).
-    The patch makes ``set_error`` leave a stopped or timed-out program as it is.
+    The patch makes ``set_error`` leave a stopped or timed-out program as it is, and makes stopping end the
+    execution's waits on task tokens (which otherwise kept a stopped execution RUNNING until the waiting
+    state's timeout).
     """
     from moto.stepfunctions.parser.asl.eval.environment import Environment
     from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped, ProgramTimedOut
@@ -417,6 +419,18 @@ def _patch_stopped_execution_stays_aborted() -> None:
         return original_wait(self, timeout_seconds, callback_endpoint)
 
     service_callback._wait_for_task_token_timeout = wait_for_task_token_timeout
+
+    # A stopped execution that waits on a task token (``.waitForTaskToken``) kept waiting until the state's
+    # timeout, RUNNING all along; on AWS it is ABORTED at once. Stopping ends every callback wait of the
+    # execution: each wait returns, the states unwind, and the execution ends ABORTED (kept by set_error).
+    original_stop = Environment.set_stop
+
+    def set_stop(self: Any, stop_date: Any, cause: Any, error: Any) -> None:
+        original_stop(self, stop_date=stop_date, cause=cause, error=error)
+        for endpoint in list(self.callback_pool_manager._pool.values()):
+            endpoint.interrupt_all()
+
+    Environment.set_stop = set_stop
 
 
 def _patch_stopped_map_error_output() -> None:
