@@ -54,7 +54,9 @@ class Run:
     acquisitions: int  # AcquireSlot handler invocations (retries included)
     asked: float  # AcquireSlot entered
     granted: float  # AcquireSlot exited
-    released: float  # Record entered: the analysis is over (Record writes the verdict, then hands the slot on)
+    released: (
+        float  # Record entered: the analysis is over (Record writes the verdict, then hands the slot on)
+    )
 
 
 def _seconds(moment: datetime) -> float:
