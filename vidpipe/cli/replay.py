@@ -44,7 +44,9 @@ COLUMNS = ("target", "job", "execution", "action", "reason")
 _REDRIVE_REFUSALS = frozenset(
     {"ExecutionNotRedrivable", "AccessDenied", "AccessDeniedException", "ExecutionLimitExceeded"}
 )
-_UNSUPPORTED = frozenset({"500", "501", "InternalFailure", "NotImplemented", "UnknownOperationException"})
+_UNSUPPORTED = frozenset(
+    {"500", "501", "InternalFailure", "InvalidAction", "NotImplemented", "UnknownOperationException"}
+)
 NOT_IMPLEMENTED = "redrive is not implemented by this endpoint"
 
 
