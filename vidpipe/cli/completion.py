@@ -7,7 +7,7 @@ executions); any failure completes nothing rather than printing an error into th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -73,3 +73,10 @@ def complete_target(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]
 def complete_execution(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
     """Recent execution names."""
     return _complete(ctx, incomplete, jobs=False, executions=True)
+
+
+TARGET_HELP = "Job id (or a unique prefix), s3://bucket/key, key, or execution."
+TargetArgument = Annotated[
+    str, typer.Argument(metavar="TARGET", help=TARGET_HELP, autocompletion=complete_target)
+]
+"""The TARGET argument of the commands about one job or execution (see :mod:`vidpipe.cli.lookup`)."""

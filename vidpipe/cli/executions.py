@@ -10,7 +10,7 @@ import typer
 from botocore.exceptions import ClientError
 
 from vidpipe.cli import render
-from vidpipe.cli.completion import complete_execution_status, complete_target
+from vidpipe.cli.completion import TargetArgument, complete_execution_status
 from vidpipe.cli.context import target
 from vidpipe.cli.durations import human_delta, iso, parse_time, seconds, since_cutoff
 from vidpipe.cli.errors import BadArgument, NotFound
@@ -161,14 +161,7 @@ def list_command(
 
 def show_command(
     ctx: typer.Context,
-    execution: Annotated[
-        str,
-        typer.Argument(
-            metavar="TARGET",
-            help="Execution name or ARN, or a job (id, prefix, s3:// URI, key): its latest execution.",
-            autocompletion=complete_target,
-        ),
-    ],
+    execution: TargetArgument,
     output: render.OutputOption = None,
     as_json: render.JsonOption = False,
     query: render.QueryOption = None,

@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 from rich.text import Text
 
 from vidpipe.cli import render
-from vidpipe.cli.completion import complete_target
+from vidpipe.cli.completion import TargetArgument
 from vidpipe.cli.context import target
 from vidpipe.cli.durations import iso, parse_time
 from vidpipe.cli.errors import NotFound, UserError
@@ -309,14 +309,7 @@ def print_event(event: dict[str, Any]) -> None:
 
 def command(
     ctx: typer.Context,
-    job: Annotated[
-        str,
-        typer.Argument(
-            metavar="JOB",
-            help="Job id (or a unique prefix), s3://bucket/key, key, or execution.",
-            autocompletion=complete_target,
-        ),
-    ],
+    job: TargetArgument,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new lines until the job ends.")
     ] = False,

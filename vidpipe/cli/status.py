@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
 from vidpipe.cli import render
-from vidpipe.cli.completion import complete_target
+from vidpipe.cli.completion import TargetArgument
 from vidpipe.cli.context import target
 from vidpipe.cli.errors import BadArgument
 from vidpipe.cli.executions import describe
@@ -92,14 +92,7 @@ def print_status(entry: dict[str, Any]) -> None:
 
 def command(
     ctx: typer.Context,
-    job_target: Annotated[
-        str,
-        typer.Argument(
-            metavar="TARGET",
-            help="Job id (or a unique prefix), s3://bucket/key, key, or execution.",
-            autocompletion=complete_target,
-        ),
-    ],
+    job_target: TargetArgument,
     output: render.OutputOption = None,
     as_json: render.JsonOption = False,
     query: render.QueryOption = None,
