@@ -71,6 +71,9 @@ def test_redrive_eligibility(change: dict, blocker: str | None) -> None:
         ({"job_status": None}, Mode.AUTO, "redrive", "failed state"),
         ({"job_status": None, "execution_status": "SUCCEEDED"}, Mode.RESTART, "skip", "SUCCEEDED"),
         ({"execution_status": "SUCCEEDED"}, Mode.AUTO, "restart", "SUCCEEDED execution cannot be redriven"),
+        ({"execution_status": "ABORTED"}, Mode.AUTO, "restart", "without a slot"),
+        ({"execution_status": "TIMED_OUT"}, Mode.AUTO, "restart", "without a slot"),
+        ({"execution_status": "ABORTED"}, Mode.REDRIVE, "redrive", "continues from the failed state"),
     ],
 )
 def test_decide(change: dict, mode: Mode, action: str, reason: str) -> None:

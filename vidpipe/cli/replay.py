@@ -50,6 +50,10 @@ _UNSUPPORTED = frozenset(
 NOT_IMPLEMENTED = "redrive is not implemented by this endpoint"
 
 
+INTERRUPTED = frozenset({"ABORTED", "TIMED_OUT"})
+"""Execution ends no Catch saw: auto mode restarts them (see docs/architecture.md, failure path)."""
+
+
 class Mode(StrEnum):
     AUTO = "auto"
     REDRIVE = "redrive"
@@ -128,6 +132,14 @@ def decide(facts: Facts, mode: Mode) -> Decision:
         return Decision("skip", "execution SUCCEEDED: nothing to replay")
     if mode is Mode.RESTART:
         return Decision("restart", "restart requested: new execution, same input")
+    if mode is Mode.AUTO and facts.execution_status in INTERRUPTED:
+        # A redrive resumes at the interrupted state; if that was an analysis it would run without taking
+        # a slot again (the status-change handler released it): a restart goes through AcquireSlot.
+        return Decision(
+            "restart",
+            f"execution {facts.execution_status}: a redrive would resume the interrupted analysis without a "
+            "slot; restart with the same input (through Prepare and AcquireSlot)",
+        )
     blocker = redrive_blocker(facts)
     if blocker is None:
         return Decision(
