@@ -13,15 +13,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from tasks.clients import client
 from tasks.errors import TransientError, is_transient
+from tasks.log import logger as logger_for
 from tasks.slots import Request, SlotPool
 from vidpipe.contract.names import TaskEnv
 
-logger = Logger(service="vidpipe-acquire-slot")
+logger = logger_for("vidpipe-acquire-slot")
 
 
 def acquire_slot(event: dict[str, Any], pool: SlotPool) -> dict[str, Any]:

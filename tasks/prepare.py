@@ -18,17 +18,17 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from tasks.batch import Batch, Skipped, malformed_job_id, parse_batch
 from tasks.clients import client
 from tasks.errors import TransientError, error_code, is_transient
 from tasks.job_table import Claim, JobTable
+from tasks.log import logger as logger_for
 from vidpipe.contract.names import JobStatus, TaskEnv
 from vidpipe.contract.timestamps import utc_now
 
-logger = Logger(service="vidpipe-prepare")
+logger = logger_for("vidpipe-prepare")
 
 _MISSING_CODES = {"404", "NoSuchKey", "NoSuchVersion", "NotFound"}
 

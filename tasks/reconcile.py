@@ -26,19 +26,20 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
 from tasks.clients import client
 from tasks.errors import error_code
 from tasks.job_table import JobTable
+from tasks.log import logger as logger_for
 from tasks.slots import SlotPool, job_of
 from tasks.status_change import clean_up
 from vidpipe.contract.names import JobStatus, SlotTable, TaskEnv
 from vidpipe.contract.timestamps import format_time
 
-logger = Logger(service="vidpipe-reconcile")
+logger = logger_for("vidpipe-reconcile")
 metrics = Metrics(namespace="vidpipe", service="reconciler")
 
 RECONCILED = "Reconciled by vidpipe: the execution had ended but this job was still in flight. "

@@ -12,18 +12,18 @@ import json
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from tasks.clients import client
 from tasks.errors import InvalidResults, ResultsMissing, TransientError, error_code, is_transient
 from tasks.job_table import JobTable
+from tasks.log import logger as logger_for
 from tasks.slots import SlotPool
 from vidpipe.contract.names import JobStatus, TaskEnv, Verdict
 from vidpipe.contract.timestamps import utc_now
 from vidpipe.contract.validation import ContractError, validate
 
-logger = Logger(service="vidpipe-record")
+logger = logger_for("vidpipe-record")
 
 
 def read_results(s3: Any, bucket: str, key: str) -> dict[str, Any]:

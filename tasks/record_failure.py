@@ -13,17 +13,17 @@ import json
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from tasks.clients import client
 from tasks.errors import TransientError, is_transient
 from tasks.job_table import JobTable
+from tasks.log import logger as logger_for
 from tasks.slots import SlotPool
 from vidpipe.contract.names import JobStatus, TaskEnv
 from vidpipe.contract.timestamps import utc_now
 
-logger = Logger(service="vidpipe-record-failure")
+logger = logger_for("vidpipe-record-failure")
 
 MAX_CAUSE_CHARS = 8000
 

@@ -20,16 +20,15 @@ import json
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from tasks.batch import parse_batch
 from tasks.clients import client
 from tasks.job_table import JobTable
+from tasks.log import logger as logger_for
 from tasks.slots import SlotPool
 from vidpipe.contract.names import TaskEnv
 from vidpipe.contract.timestamps import utc_now
 
-logger = Logger(service="vidpipe-status-change")
+logger = logger_for("vidpipe-status-change")
 
 MAX_CAUSE_CHARS = 8000
 _DEFAULT_ERRORS = {

@@ -1,4 +1,4 @@
-"""Defects 14 and 16: StopExecution while a task waits (.sync in a Map, .waitForTaskToken) ends the execution
+"""Defects 14 and 23: StopExecution while a task waits (.sync in a Map, .waitForTaskToken) ends the execution
 ABORTED; a waitForTaskToken handler may send its own task success."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def test_interrupted_callback_wait_ends_instead_of_raising() -> None:
 
 
 def test_stopping_an_execution_ends_its_callback_wait(sfn: Any) -> None:
-    """Defect 16: a stopped execution whose .waitForTaskToken task waits becomes ABORTED at once (moto left
+    """Defect 23: a stopped execution whose .waitForTaskToken task waits becomes ABORTED at once (moto left
     it RUNNING until the token or the task's 99999999 s timeout), with no TaskSucceeded event."""
     create_function("park")
     parked = threading.Event()
@@ -80,7 +80,7 @@ def test_a_handler_can_send_its_own_task_success(sfn: Any) -> None:
 
 
 def test_stopping_an_execution_that_waits_on_a_task_token_aborts_it_at_once(sfn: Any) -> None:
-    """Defect 16 inside a Map: without the patch the stopped execution stays RUNNING until the waiting state's
+    """Defect 23 inside a Map: without the patch the stopped execution stays RUNNING until the waiting state's
     timeout (here 300 s)."""
     sqs = boto3.client("sqs", region_name="us-east-1")
     queue = sqs.create_queue(QueueName="tokens")["QueueUrl"]

@@ -22,6 +22,17 @@ from vidpipe.local.defaults import DEFAULT_LOG_DIR, DEFAULT_MAX_TASKS
 DEMO_KEY = "demo/vidpipe demo.mp4"  # a space on purpose: S3 events encode it, the pipeline decodes it
 
 
+def done(step: str) -> None:
+    """A finished step of the demo: a green tick and the step, literally."""
+    render.say(("✓", "green"), " ", step)
+
+
+def heading(title: str) -> None:
+    """A section title (a blank line, then the title in bold: no rule, which would fill a piped line)."""
+    render.say("")
+    render.say((f"── {title}", "bold"))
+
+
 def run_demo(timeout: float, max_tasks: int, log_dir: Path | None) -> bool:
     """Run the demo end to end; True when the execution SUCCEEDED."""
     from vidpipe.cli import status as status_view
@@ -40,19 +51,15 @@ def run_demo(timeout: float, max_tasks: int, log_dir: Path | None) -> bool:
     with console.status("Starting the local runtime (the first run synthesizes the CDK stack)..."):
         runtime = LocalRuntime(port=0, max_tasks=max_tasks, log_dir=log_dir).start()
     try:
-        console.print(
-            f"[green]✓[/] local runtime at {runtime.endpoint_url} ({time.monotonic() - started:.1f}s)"
-        )
+        done(f"local runtime at {runtime.endpoint_url} ({time.monotonic() - started:.1f}s)")
         outputs = runtime.outputs
         with tempfile.TemporaryDirectory(prefix="vidpipe-demo-") as tmp:
             clip = Path(tmp) / "vidpipe-demo.mp4"
             with console.status("Generating a sample video..."):
                 manifest = make_demo_clip(clip)
-            console.print(
-                f"[green]✓[/] sample video: {manifest.duration:.0f}s {manifest.width}x{manifest.height}"
-            )
+            done(f"sample video: {manifest.duration:.0f}s {manifest.width}x{manifest.height}")
             up = upload(runtime.client("s3"), outputs[Output.VIDEO_BUCKET], DEMO_KEY, clip)
-        console.print(f"[green]✓[/] uploaded s3://{up.bucket}/{up.key}")
+        done(f"uploaded s3://{up.bucket}/{up.key}")
 
         with console.status("Waiting for the pipeline...") as spinner:
 
@@ -60,7 +67,7 @@ def run_demo(timeout: float, max_tasks: int, log_dir: Path | None) -> bool:
                 state = record["status"] if record else "waiting for the queue and the pipe"
                 spinner.update(f"job: {state} ({time.monotonic() - started:.0f}s)")
                 if record:
-                    console.print(f"  job {record['job_id']} {render.styled(record['status'])}")
+                    render.say("  job ", record["job_id"], " ", render.styled(record["status"]))
 
             try:
                 record = wait_for_job(
@@ -77,20 +84,21 @@ def run_demo(timeout: float, max_tasks: int, log_dir: Path | None) -> bool:
                 raise UserError(f"the demo did not finish: {exc}") from exc
 
         target = Target(TargetOptions(stack=runtime.stack_name, endpoint_url=runtime.endpoint_url))
-        console.print()
-        console.rule("job")
+        heading("job")
         status_view.print_status(status_view.job_status(target, record))  # the `vidpipe status` view
         summary = record.get("summary") or {}
         if summary:
-            console.rule("results summary")
+            heading("results summary")
             render.print_json(summary)
-        console.rule("execution")
+        heading("execution")
         document = show_execution(target, execution["executionArn"])  # the `vidpipe show` view
         render.table(document["states"], TIMELINE_COLUMNS, empty="no states entered")
         succeeded = execution["status"] == "SUCCEEDED"
-        verdict = "[green]SUCCEEDED[/]" if succeeded else f"[red]{execution['status']}[/]"
-        console.print(
-            f"\nexecution {verdict} in {time.monotonic() - started:.1f}s; worker log: {log_dir or 'CloudWatch Logs'}"
+        render.say("")
+        render.say(
+            "execution ",
+            render.styled(execution["status"]),
+            f" in {time.monotonic() - started:.1f}s; worker log: {log_dir or 'CloudWatch Logs'}",
         )
         return succeeded
     finally:

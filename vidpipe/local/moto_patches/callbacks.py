@@ -1,7 +1,7 @@
 """Patches of moto 5.2.5's task tokens and waits (``.sync`` and ``.waitForTaskToken`` tasks).
 
 Defects 4 (a retried task reuses its first token), 14 (a stopped execution ends FAILED, its ``.sync`` wait
-dies) and 16 (a ``.waitForTaskToken`` wait outlives its stopped execution). Applied by
+dies) and 23 (a ``.waitForTaskToken`` wait outlives its stopped execution). Applied by
 :func:`vidpipe.local.moto_patches.apply`.
 """
 
@@ -94,7 +94,7 @@ def _patch_stopped_execution_stays_aborted() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# (16) a callback wait ends with its execution
+# (23) a callback wait ends with its execution
 # ---------------------------------------------------------------------------------------------------------
 
 WAIT_SLICE_SECONDS = 0.25  # how often a waiting callback task looks at its execution
