@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from vidpipe.cli.errors import BadArgument
 from vidpipe.cli.main import app
 from vidpipe.local.faults import FaultError, FaultName, FaultSet, ddb_scope_matches, parse_fault
 from vidpipe.local.schedules import ScheduleError, ScheduleSettings, rate_seconds
@@ -91,7 +92,7 @@ def test_ddb_scopes_match_table_and_operation() -> None:
 )
 def test_local_up_refuses_bad_options_in_one_line(args: list[str], message: str) -> None:
     result = CliRunner().invoke(app, ["local", "up", "--port", "0", *args])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == BadArgument.exit_code, result.output
     assert message in result.output
     assert "Traceback" not in result.output
 

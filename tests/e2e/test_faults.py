@@ -20,7 +20,6 @@ from tests.e2e.conftest import NOOP_ENV, Pipeline, start_pipeline, wait_until
 from vidpipe.contract.names import Output
 from vidpipe.local import moto_patches
 from vidpipe.local.faults import FaultError
-from vidpipe.local.lambdas import import_handler
 
 pytestmark = pytest.mark.slow
 
@@ -159,7 +158,8 @@ def test_the_rule_invokes_its_lambda_asynchronously_with_retries_and_destination
     destination = config["DestinationConfig"]["OnFailure"]["Destination"]
     url = pipeline.sqs.get_queue_url(QueueName=destination.rsplit(":", 1)[-1])["QueueUrl"]
     name = function.split(":")[6]
-    real = import_handler(str(pipeline.runtime.provisioned.functions[name]["Handler"]))  # type: ignore[union-attr]
+    real = moto_patches.awslambda._lookup_lambda(name)  # the runtime's registration, restored below
+    assert real is not None
 
     def broken(event: dict[str, Any], context: Any) -> None:
         raise RuntimeError("status-change handler broken")
@@ -173,7 +173,7 @@ def test_the_rule_invokes_its_lambda_asynchronously_with_retries_and_destination
             "a destination record",
         )
     finally:
-        moto_patches.register_lambda_handler(name, real)
+        moto_patches.register_lambda_handler(name, real.handler, real.environment)
     body = json.loads(messages[0]["Body"])
     assert body["requestContext"]["condition"] == "RetriesExhausted"
     assert body["requestContext"]["approximateInvokeCount"] == 1 + int(config["MaximumRetryAttempts"])
