@@ -45,14 +45,15 @@ def log_stream(tgt: Target, task_arn: str) -> str:
     return f"{tgt.resources.worker_log_stream_prefix}/{task_arn.rsplit('/', 1)[-1]}"
 
 
-def read_log(tgt: Target, job_target: str) -> dict[str, Any]:
-    """The job's worker log: group, stream and events (oldest first).
+def read_log(tgt: Target, job_target: str, task_arn: str | None = None) -> dict[str, Any]:
+    """The job's worker log: group, stream and events (oldest first); of ``task_arn`` when given (an earlier
+    attempt), else of the task that ran the job most recently.
 
     Raises:
         NotFound: when the stream does not exist (the task never started or the logs expired).
     """
     record = resolve_job(tgt, job_target)
-    group, stream = tgt.resources.worker_log_group, log_stream(tgt, task_arn_of(tgt, record))
+    group, stream = tgt.resources.worker_log_group, log_stream(tgt, task_arn or task_arn_of(tgt, record))
     logs = tgt.client("logs")
     events: list[dict[str, Any]] = []
     token: str | None = None

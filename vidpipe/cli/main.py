@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from vidpipe.cli import analyze, demo, dlq, executions, jobs, local, logs, replay, results, status, upload
 from vidpipe.cli.errors import translate
 from vidpipe.cli.target import Target, TargetOptions, resolve_options
+from vidpipe.console import command as console_command
 
 if TYPE_CHECKING:
     from typer import _click  # Typer vendors Click; its Context is what TyperGroup.invoke receives
@@ -88,6 +89,7 @@ app.add_typer(dlq.app, name="dlq")
 app.command("analyze")(analyze.command)
 app.add_typer(local.app, name="local")
 app.command("demo")(demo.command)
+app.command("console")(console_command.command)
 
 if __name__ == "__main__":  # pragma: no cover
     run()
