@@ -108,8 +108,9 @@ class ExecutionView:
         return "details"
 
     def state_of_event(self) -> dict[int, str]:
-        """History event id -> the state it belongs to."""
-        return {event_id: step.name for step in self.timeline.steps for event_id in step.event_ids}
+        """History event id -> the state it belongs to (the execution's own events belong to none)."""
+        own = {e["id"] for e in self.events if str(e.get("type", "")).startswith("Execution")}
+        return {e: step.name for step in self.timeline.steps for e in step.event_ids if e not in own}
 
 
 def definition_of(sfn: Any, arn: str, state_machine_arn: str) -> str:
