@@ -36,6 +36,14 @@ class Thumb:
 
 
 @dataclass(frozen=True)
+class TextLine:
+    start: float
+    end: float
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
 class Segment:
     start: float
     end: float
@@ -73,7 +81,7 @@ class ResultsView:
     summary: list[tuple[str, Any]]
     thumbs: list[Thumb]
     lanes: list[Lane]
-    text_lines: list[dict[str, Any]]
+    text_lines: list[TextLine]
     other_sections: list[str]
 
     @property
@@ -97,6 +105,10 @@ def clock(seconds: float) -> str:
     hours, minutes = divmod(int(minutes), 60)
     text = f"{secs:04.1f}" if secs % 1 else f"{int(secs):02d}"
     return f"{hours}:{minutes:02d}:{text}" if hours else f"{minutes}:{text}"
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _number(value: Any, default: float = 0.0) -> float:
@@ -143,19 +155,23 @@ def _face_boxes(faces: Any, start: float, end: float) -> list[Box]:
 
 def results_view(document: dict[str, Any], image_src: Callable[[str], str | None]) -> ResultsView:
     """The view of a results document; ``image_src(artifact name)`` says where each thumbnail is."""
-    analyzers = document.get("analyzers") if isinstance(document.get("analyzers"), dict) else {}
-    summary = document.get("summary") if isinstance(document.get("summary"), dict) else {}
-    metadata = analyzers.get("metadata") or {}
+    analyzers: dict[str, Any] = _dict(document.get("analyzers"))
+    summary: dict[str, Any] = _dict(document.get("summary"))
+    metadata = _dict(analyzers.get("metadata"))
     duration = _number(metadata.get("duration"), _number(summary.get("duration_seconds")))
     width = int(_number(metadata.get("display_width"), _number(summary.get("width"), 16)))
     height = int(_number(metadata.get("display_height"), _number(summary.get("height"), 9)))
     texts = sorted(
         (
-            {"start": _number(t.get("start")), "end": _number(t.get("end")), "text": str(t.get("text", ""))}
-            | {"score": _number(t.get("score"))}
+            TextLine(
+                _number(t.get("start")),
+                _number(t.get("end")),
+                str(t.get("text", "")),
+                _number(t.get("score")),
+            )
             for t in _ranges(analyzers.get("text"), "lines")
         ),
-        key=lambda t: (t["start"], t["text"]),
+        key=lambda t: (t.start, t.text),
     )
     shots = _ranges(analyzers.get("shots"))
     thumbs = []
@@ -169,7 +185,7 @@ def results_view(document: dict[str, Any], image_src: Callable[[str], str | None
                 end=end,
                 src=image_src(name) if isinstance(name, str) else None,
                 boxes=_face_boxes(analyzers.get("faces"), start, end),
-                texts=[t["text"] for t in texts if t["start"] < end and t["end"] > start],
+                texts=[t.text for t in texts if t.start < end and t.end > start],
             )
         )
     lanes = []
@@ -184,9 +200,7 @@ def results_view(document: dict[str, Any], image_src: Callable[[str], str | None
             )
         )
     if "text" in analyzers:
-        lanes.append(
-            _lane("on-screen text", [Segment(t["start"], t["end"], t["text"], "text") for t in texts])
-        )
+        lanes.append(_lane("on-screen text", [Segment(t.start, t.end, t.text, "text") for t in texts]))
     if "faces" in analyzers:
         faces = [
             Segment(_number(r.get("start")), _number(r.get("end")), _faces_label(r.get("max_faces")), "faces")
@@ -199,11 +213,11 @@ def results_view(document: dict[str, Any], image_src: Callable[[str], str | None
             for r in _ranges(analyzers.get("speech"))
         ]
         lanes.append(_lane("speech", speech))
-    rejection = document.get("rejection") if isinstance(document.get("rejection"), dict) else None
+    rejection = _dict(document.get("rejection"))
     known = {"metadata", "shots", "text", "faces", "speech"}
     return ResultsView(
         job_id=str(document.get("job_id", "")),
-        input_uri=str((document.get("input") or {}).get("uri", "")),
+        input_uri=str(_dict(document.get("input")).get("uri", "")),
         verdict=str(document.get("verdict", "")),
         rejection=f"{rejection.get('code')}: {rejection.get('reason')}" if rejection else None,
         duration=duration,
