@@ -14,7 +14,7 @@ from vidpipe.cli.errors import NotFound
 from vidpipe.cli.executions import describe
 from vidpipe.cli.jobs_store import Record
 from vidpipe.cli.lookup import job_store
-from vidpipe.cli.replay import REPLAY_PREFIX
+from vidpipe.cli.replay import REPLAY_PREFIX, Mode, Replayer
 from vidpipe.cli.results import fetch_artifact, read_results
 from vidpipe.cli.target import Target
 from vidpipe.cli.timeline import summarize_cause
@@ -71,6 +71,7 @@ def job(request: Request) -> Response:
     ctx = console(request)
     job_id = request.path_params["job_id"]
     record = job_store(ctx.target).require(job_id)
+    chain = attempts(ctx.target, record)
     results, why = None, None
     try:
         document = read_results(ctx.target, record)
@@ -83,12 +84,24 @@ def job(request: Request) -> Response:
         "_job_live.html" if wants_part(request) else "job.html",
         record=record,
         cause=summarize_cause(record.get("cause")),
-        attempts=attempts(ctx.target, record),
+        attempts=chain,
         results=results,
         why=why,
-        live=record.get("status") in (JobStatus.RECEIVED, JobStatus.RUNNING),
+        live=_in_flight(ctx.target, record, chain),
         nav="jobs",
     )
+
+
+def _in_flight(tgt: Target, record: Record, chain: list[Attempt]) -> bool:
+    """Whether the job can still change: not final, one of its executions open, or a replay of it running
+    (a restart claims the job only once it reaches Claim)."""
+    if record.get("status") in (JobStatus.RECEIVED, JobStatus.RUNNING):
+        return True
+    if any(a.execution.get("status") in ("RUNNING", "PENDING_REDRIVE") for a in chain):
+        return True
+    prefix = f"{REPLAY_PREFIX}{record['job_id']}-"
+    running = Replayer(tgt, Mode.AUTO, dry_run=True).running_executions()
+    return record.get("status") == JobStatus.FAILED and any(n.startswith(prefix) for n in running)
 
 
 def results_json(request: Request) -> Response:
