@@ -257,7 +257,9 @@ def test_http_defences(pipeline: Pipeline, consoles: dict[str, str], demo_job: d
     assert foreign.status_code == 403
     assert httpx.get(base + "/executions", headers={"Host": "evil.example"}, timeout=10).status_code == 400
     assert (
-        httpx.get(base + f"/jobs/{demo_job['job_id']}/artifacts/shots%2F..%2F..%2Fresults.json", timeout=10).status_code
+        httpx.get(
+            base + f"/jobs/{demo_job['job_id']}/artifacts/shots%2F..%2F..%2Fresults.json", timeout=10
+        ).status_code
         == 404
     )
     assert httpx.get(base + "/jobs/0000/artifacts/shots/000.jpg", timeout=10).status_code == 404
