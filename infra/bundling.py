@@ -2,7 +2,9 @@
 
 Why local: no Docker engine is available where vidpipe is developed and tested, and the handlers are pure
 Python whose only native dependency (rpds-py, under jsonschema) ships manylinux wheels. ``pip install
---platform manylinux2014_<arch> --only-binary=:all:`` fetches exactly the wheels the Lambda runtime needs.
+--platform manylinux2014_<arch> --implementation cp --python-version 3.14 --only-binary=:all:`` fetches
+exactly the wheels the Lambda runtime needs: CPython 3.14's ABI (``cp314``) on the function's architecture,
+whatever Python runs the synth (the project's is 3.11; the handlers run on both, see :data:`LAMBDA_RUNTIME`).
 
 Why cached: the dependency install is the only slow, online step. It is cached under
 ``.vidpipe/cache/lambda-deps/<hash of requirements, platform, Python version, constraints>``, so repeated
@@ -27,8 +29,17 @@ from aws_cdk import aws_lambda as lambda_
 
 from infra.paths import CACHE_DIR, REPO_ROOT
 
-LAMBDA_PYTHON_VERSION = "3.11"
-"""Python of the Lambda runtime (PYTHON_3_11): the project's own Python (requires-python <3.12)."""
+LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_14
+"""The newest Python runtime that both the pinned aws-cdk-lib (2.275) and cfn-lint (1.58) know.
+
+AWS's Lambda runtimes page (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html) and cfn-lint's
+lifecycle data (``cfnlint/data/AdditionalSpecs/LmbdRuntimeLifecycle.json``: python3.14 deprecated 2029-06-30,
+create blocked 2029-07-31, update blocked 2029-08-31, no successor) give it support until mid-2029;
+python3.11 is deprecated on 2027-06-30. The handlers stay compatible with the project's Python 3.11: the local
+runtime runs them in-process, and the tests run them there.
+"""
+LAMBDA_PYTHON_VERSION = LAMBDA_RUNTIME.name.removeprefix("python")
+"""``3.14``: the Python version whose wheels are bundled (``pip --python-version``)."""
 
 RUNTIME_REQUIREMENTS = ("jsonschema", "aws-lambda-powertools")
 """Run-time dependencies of tasks/ that the Lambda runtime lacks (boto3 is in the runtime)."""

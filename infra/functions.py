@@ -8,10 +8,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.bundling import LAMBDA_RUNTIME
 from infra.settings import Settings
-
-LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_11
-"""The project's Python (pyproject: requires-python <3.12); bundling installs wheels for this version."""
 
 
 class TaskFunction(Construct):

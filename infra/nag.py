@@ -15,6 +15,8 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
+from infra.grants import INVOKED_BY_STATE_MACHINE, USES_SLOT_POOL
+from infra.workflow import executions_arn
 from vidpipe.contract.names import RESULTS_PREFIX
 
 if TYPE_CHECKING:
@@ -65,10 +67,7 @@ def apply_nag(app: cdk.App, stack: VidpipeStack) -> None:
     results_objects = storage.results_bucket.arn_for_objects(f"{RESULTS_PREFIX}*")
 
     # -- Lambda functions ----------------------------------------------------------------------------------
-    for function in stack.functions.values():
-        acknowledge(function.function, "L1",
-                    "Python 3.11 is the project's Python (pyproject requires-python <3.12): handlers, contracts "
-                    "and the bundled wheels are tested on it. Move with the project, not ahead of it.")  # fmt: skip
+    for function in stack.functions.values():  # (no L1: python3.14 is the newest runtime cdk-nag knows)
         acknowledge_wildcards(function.role, {"*": XRAY})
     acknowledge_wildcards(stack.functions["prepare"].role, {
         video_objects: "prepare must read any uploaded video's metadata: every key of the video bucket is an "
@@ -77,11 +76,16 @@ def apply_nag(app: cdk.App, stack: VidpipeStack) -> None:
     acknowledge_wildcards(stack.functions["record"].role, {
         results_objects: "record reads the results document of any job: scoped to the results prefix.",
     })  # fmt: skip
-    acknowledge_wildcards(stack.functions["status_change"].role, {
-        f"{storage.table.table_arn}/index/*": "Query on the job table's own indexes (by-status, by-object).",
-        stack.format_arn(service="states", resource="execution", arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                         resource_name=f"{workflow.state_machine.state_machine_name}:*"):
-            "DescribeExecution on the executions of this state machine only (execution names are random).",
+    executions = executions_arn(stack)
+    for name in USES_SLOT_POOL:
+        acknowledge_wildcards(stack.functions[name].role, {
+            "*": "states:SendTaskSuccess supports no resource-level permissions (Service Authorization Reference "
+                 "for Step Functions); it wakes the AcquireSlot state a slot was handed to.",
+            executions: "DescribeExecution on the executions of this state machine only (execution names are "
+                        "random): tells a waiter whose execution ended from one that is still running.",
+        })  # fmt: skip
+    acknowledge_wildcards(stack.functions["reconcile"].role, {
+        f"{storage.table.table_arn}/index/*": "Query on the job table's own by-status index (jobs in flight).",
     })  # fmt: skip
 
     # -- worker --------------------------------------------------------------------------------------------
@@ -99,11 +103,11 @@ def apply_nag(app: cdk.App, stack: VidpipeStack) -> None:
         })  # fmt: skip
 
     # -- workflow ------------------------------------------------------------------------------------------
-    functions = [stack.functions["prepare"].function, stack.functions["record"].function]
+    functions = [stack.functions[name].function for name in INVOKED_BY_STATE_MACHINE]
     acknowledge_wildcards(workflow.state_machine.role, {
         "*": "Step Functions log delivery (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray require "
              "resource '*' (AWS documentation for state machine logging and tracing).",
-        **{f"{f.function_arn}:*": "Invoke any version or alias of the stack's own prepare/record functions."
+        **{f"{f.function_arn}:*": "Invoke any version or alias of the stack's own task functions."
            for f in functions},
         stack.format_arn(service="ecs", resource="task-definition",
                          resource_name=f"{worker.task_definition.family}:*"):
@@ -116,10 +120,19 @@ def apply_nag(app: cdk.App, stack: VidpipeStack) -> None:
                     f"The operator chose log level {stack.settings.state_machine_log_level} "
                     "(vidpipe:stateMachineLogLevel) to cut log volume.")  # fmt: skip
 
+    reconcile = stack.functions["reconcile"].function
+    acknowledge_wildcards(stack.reconciler.role, {
+        f"{reconcile.function_arn}:*": "The schedule invokes the reconcile function (grantInvoke also allows its "
+                                       "versions and aliases).",
+    })  # fmt: skip
+
     # -- queues --------------------------------------------------------------------------------------------
     acknowledge(stack.failures.dead_letter_queue, "SQS3",
                 "This queue is the dead-letter queue of the status-change rule's target (an EventBridge target "
                 "DLQ, which cdk-nag does not recognise as a DLQ); an alarm watches it.")  # fmt: skip
+    acknowledge(stack.failures.failure_queue, "SQS3",
+                "This queue is the status-change function's asynchronous on-failure destination (a Lambda "
+                "destination, which cdk-nag does not recognise as a DLQ); an alarm watches it.")  # fmt: skip
 
     # -- CDK's bucket-notifications custom resource --------------------------------------------------------
     handler = stack.node.try_find_child("BucketNotificationsHandler050a0587b7544547bf325f094a3db834")

@@ -3,7 +3,7 @@
 The CDK context (``cdk.json``'s ``context`` block or ``cdk synth -c vidpipe:workerCpu=2048``) holds the
 user's choices. Values from ``-c`` always arrive as strings, so each setting parses strings as well as JSON
 values. :func:`load_settings` collects *every* invalid value before raising, so one synth tells the user all
-that is wrong. ``docs/configuration.md`` is rendered from :data:`SETTINGS` by :func:`render_markdown` (a test
+that is wrong; the rules across settings and against AWS limits are in :mod:`infra.settings_rules`. ``docs/configuration.md`` is rendered from :data:`SETTINGS` by :func:`render_markdown` (a test
 checks the committed file is current), so the documented defaults cannot drift from the code.
 """
 
@@ -15,6 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from infra import history_budget as history
+from infra import payload_budget as payload
+from infra import settings_rules as rules
 from vidpipe.contract.names import DEFAULT_STACK_NAME
 
 PREFIX = "vidpipe:"
@@ -23,16 +26,6 @@ PREFIX = "vidpipe:"
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                       2922, 3288, 3653)  # fmt: skip
-# Fargate CPU units -> allowed memory (MiB).
-FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
-    256: (512, 1024, 2048),
-    512: tuple(range(1024, 4097, 1024)),
-    1024: tuple(range(2048, 8193, 1024)),
-    2048: tuple(range(4096, 16385, 1024)),
-    4096: tuple(range(8192, 30721, 1024)),
-    8192: tuple(range(16384, 61441, 4096)),
-    16384: tuple(range(32768, 122881, 8192)),
-}
 
 
 class SettingsError(ValueError):
@@ -164,7 +157,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("dlqRetentionDays", 14, _ranged(1, 14), "days 1..14",
             "Retention of messages in the dead-letter queues (pipe source and status-change rule)."),
     Setting("pipeBatchSize", 1, _ranged(1, 10000), "integer 1..10000",
-            "Records per state machine execution. Above 10 the batching window must be at least 1 s."),
+            "Records per state machine execution. Above 10 the batching window must be at least 1 s. Bounded "
+            "by AWS limits (rules below): the pipe's 262,144-character payload, Prepare's 256 KB state output "
+            "and the 25,000-event execution history, worst cases computed at synth (the history from the ASL)."),
     Setting("pipeMaximumBatchingWindowSeconds", 0, _ranged(0, 300), "seconds 0..300",
             "How long the pipe waits to fill a batch."),
     Setting("pipeLogLevel", "ERROR", _choice("OFF", "ERROR", "INFO", "TRACE"), "OFF | ERROR | INFO | TRACE",
@@ -179,13 +174,31 @@ SETTINGS: tuple[Setting, ...] = (
             "(replacing the file's). It covers waiting for a concurrency slot, every analysis attempt and "
             "recording: size it for a burst of uploads queued behind maxConcurrentTasks."),
     Setting("maxConcurrentTasks", 20, _ranged(1, 5000), "integer 1..5000",
-            "Cap on analysis tasks running at once across all executions (the DynamoDB semaphore). Keep it "
-            "under the account's Fargate vCPU quota divided by the task's vCPUs."),
+            "Cap on analysis tasks running at once across all executions (the concurrency slots in DynamoDB). "
+            "Keep it at most the account's Fargate vCPU quota (Service Quotas: Fargate On-Demand vCPU resource "
+            "count, and the Fargate Spot one when workerSpot is on) divided by the task's vCPUs (workerCpu / "
+            "1024): tasks beyond the quota fail to start, and each failure costs a retry."),
+    Setting("slotWaitSeconds", 3600, _ranged(60, 86400), "seconds 60..86400",
+            "Longest single wait of a job for a free slot (TimeoutSeconds of the AcquireSlot state); then the "
+            "state's States.Timeout retrier runs the acquisition again, which finds the job's place in line. "
+            "slotWaitSeconds x (1 + that retrier's MaxAttempts, read from the ASL) must cover "
+            "executionTimeoutSeconds."),
+    Setting("analysisTimeoutSeconds", 10800, _ranged(60, 604800), "seconds 60..604800",
+            "TimeoutSeconds of each analysis state (Spot and on-demand): a task running longer fails the "
+            "attempt. Must cover workerMaxDurationSeconds at the worker's design speed (real time) plus 600 s "
+            "to start the task and fetch the video."),
+    Setting("reconcilerIntervalMinutes", 5, _ranged(1, 60), "minutes 1..60",
+            "Period of the reconciler's schedule, which frees the slots and fails the jobs of executions that "
+            "ended without cleaning up (a lost status-change event)."),
     # -- worker (ECS Fargate) ---------------------------------------------------------------------------------
     Setting("workerCpu", 2048, _int, "CPU units", "Fargate task CPU (256, 512, 1024, 2048, 4096, 8192, 16384)."),
     Setting("workerMemoryMiB", 4096, _int, "MiB", "Fargate task memory; must be valid for workerCpu."),
     Setting("workerArchitecture", "X86_64", _choice("X86_64", "ARM64"), "X86_64 | ARM64",
-            "CPU architecture of the task (and of the image built from worker/Dockerfile)."),
+            "CPU architecture of the task (and of the image built from worker/Dockerfile). ARM64 needs "
+            "workerSpot false (Fargate Spot runs X86_64 Linux tasks only)."),
+    Setting("workerSpot", True, _bool, "true | false",
+            "Run each analysis on Fargate Spot first, then on on-demand Fargate if Spot fails; false: "
+            "on-demand Fargate only."),
     Setting("workerEphemeralStorageGiB", 21, _ranged(21, 200), "GiB 21..200", "Task ephemeral storage."),
     Setting("workerImage", "", _str, "image URI or empty",
             "Empty: build the image from worker/Dockerfile (build context: the repository root) as a CDK "
@@ -241,6 +254,11 @@ class Settings:
         return bool(self.values["vpcId"])
 
     @property
+    def first_capacity_provider(self) -> str:
+        """The capacity provider of the first analysis attempt: FARGATE_SPOT, or FARGATE without Spot."""
+        return "FARGATE_SPOT" if self.values["workerSpot"] else "FARGATE"
+
+    @property
     def public_ip(self) -> str:
         """ENABLED or DISABLED, resolving the empty default from the VPC choice."""
         chosen = self.values["assignPublicIp"]
@@ -279,61 +297,10 @@ def load_settings(context: Mapping[str, Any] | Callable[[str], Any]) -> Settings
             values[setting.key] = setting.parse(raw)
         except ValueError as exc:
             problems.append(f"{setting.context_key}: {exc}")
-    problems.extend(_cross_checks(values))
+    problems.extend(f"{PREFIX}{key}: {message}" for key, message in rules.cross_checks(values))
     if problems:
         raise SettingsError(problems)
     return Settings(values)
-
-
-def _cross_checks(v: dict[str, Any]) -> list[str]:
-    """Rules that involve more than one setting; a rule is skipped when one of its values did not parse
-    (that value is already reported)."""
-    problems: list[str] = []
-
-    def has(*keys: str) -> bool:
-        return all(k in v for k in keys)
-
-    if has("workerCpu", "workerMemoryMiB"):
-        cpu, memory = v["workerCpu"], v["workerMemoryMiB"]
-        if cpu not in FARGATE_MEMORY:
-            problems.append(f"{PREFIX}workerCpu: expected one of {sorted(FARGATE_MEMORY)}, got {cpu}")
-        elif memory not in FARGATE_MEMORY[cpu]:
-            allowed = FARGATE_MEMORY[cpu]
-            problems.append(
-                f"{PREFIX}workerMemoryMiB: {memory} is not valid with workerCpu {cpu} "
-                f"(allowed: {allowed[0]}..{allowed[-1]} in steps of {allowed[1] - allowed[0]})"
-            )
-    batching = has("pipeBatchSize", "pipeMaximumBatchingWindowSeconds")
-    if batching and v["pipeBatchSize"] > 10 and v["pipeMaximumBatchingWindowSeconds"] < 1:
-        problems.append(f"{PREFIX}pipeMaximumBatchingWindowSeconds: must be >= 1 when pipeBatchSize > 10")
-    if has("queueVisibilityTimeoutSeconds", "pipeMaximumBatchingWindowSeconds"):
-        minimum = v["pipeMaximumBatchingWindowSeconds"] + 30
-        if v["queueVisibilityTimeoutSeconds"] < minimum:
-            problems.append(
-                f"{PREFIX}queueVisibilityTimeoutSeconds: must be at least pipeMaximumBatchingWindowSeconds + 30 "
-                f"({minimum}), got {v['queueVisibilityTimeoutSeconds']}"
-            )
-    if has("vpcId", "subnetIds"):
-        if v["vpcId"] and not v["subnetIds"]:
-            problems.append(f"{PREFIX}subnetIds: required when vpcId is set")
-        if v["subnetIds"] and not v["vpcId"]:
-            problems.append(f"{PREFIX}vpcId: required when subnetIds is set")
-        if v["vpcId"] and not re.fullmatch(r"vpc-[0-9a-f]{8,17}", v["vpcId"]):
-            problems.append(f"{PREFIX}vpcId: expected vpc-<hex>, got {v['vpcId']!r}")
-        for subnet in v["subnetIds"]:
-            if not re.fullmatch(r"subnet-[0-9a-f]{8,17}", subnet):
-                problems.append(f"{PREFIX}subnetIds: expected subnet-<hex>, got {subnet!r}")
-    if has("vpcCidr") and not re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}/(1[6-9]|2[0-8])", v["vpcCidr"]):
-        problems.append(f"{PREFIX}vpcCidr: expected an IPv4 CIDR with prefix /16../28, got {v['vpcCidr']!r}")
-    if has("stackName") and not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,127}", v["stackName"]):
-        problems.append(f"{PREFIX}stackName: not a valid CloudFormation stack name: {v['stackName']!r}")
-    if (
-        has("alarmEmail")
-        and v["alarmEmail"]
-        and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", v["alarmEmail"])
-    ):
-        problems.append(f"{PREFIX}alarmEmail: not an email address: {v['alarmEmail']!r}")
-    return problems
 
 
 def render_markdown() -> str:
@@ -358,11 +325,29 @@ def render_markdown() -> str:
         lines.append(f"| `{s.context_key}` | `{default}` | {s.kind} | {s.doc} |")
     lines += [
         "",
-        "Cross-setting rules: workerMemoryMiB must be a Fargate size valid for workerCpu; "
-        "pipeBatchSize > 10 needs pipeMaximumBatchingWindowSeconds >= 1; queueVisibilityTimeoutSeconds >= "
-        "pipeMaximumBatchingWindowSeconds + 30; vpcId and subnetIds go together.",
+        "Cross-setting rules (infra/settings_rules.py): workerMemoryMiB must be a Fargate size valid for "
+        "workerCpu; workerArchitecture ARM64 needs workerSpot false; pipeBatchSize > 10 needs "
+        "pipeMaximumBatchingWindowSeconds >= 1; queueVisibilityTimeoutSeconds >= "
+        "pipeMaximumBatchingWindowSeconds + 30; vpcId and subnetIds go together; analysisTimeoutSeconds >= "
+        f"workerMaxDurationSeconds / {rules.WORKER_REAL_TIME_FACTOR:.1f} (the worker's design speed, in "
+        f"multiples of real time) + {rules.TASK_START_ALLOWANCE_SECONDS} s.",
         "",
-        "Fixed choices (not settings): Lambda runtime Python 3.11 (the project's Python), Step Functions "
+        "AWS limits (each message names the limit and its source): pipeBatchSize is bounded by the pipe's "
+        f"{payload.PIPE_TARGET_PAYLOAD_CHARS:,}-character payload to a Step Functions target (at most "
+        f"{payload.max_records_in_pipe_payload()} records of the worst size, {payload.WORST_RECORD_CHARS:,} "
+        "characters: an SQS record with one S3 event, a 1,024-byte key URL-encoded, a 1,024-byte version id), "
+        f"by Step Functions' {payload.STATE_PAYLOAD_BYTES:,}-byte state output for Prepare's job list (at most "
+        f"{payload.max_records_in_prepare_output()} records of the worst size, "
+        f"{payload.WORST_PREPARE_ENTRY_BYTES:,} bytes) and by the execution history: the worst case of the "
+        "ASL file (every retry of every state used, on the costliest path through each Map iteration) times "
+        f"pipeBatchSize plus the execution's own events must stay under {history.REDRIVE_EVENT_LIMIT:,} (Step "
+        f"Functions fails an execution at {history.HISTORY_EVENT_LIMIT:,} events; RedriveExecution needs fewer "
+        f"than {history.REDRIVE_EVENT_LIMIT:,}). slotWaitSeconds x (1 + the MaxAttempts of "
+        f"{rules.ACQUIRE_SLOT_STATE}'s States.Timeout retrier in the ASL) must cover executionTimeoutSeconds. "
+        "infra/payload_budget.py and infra/history_budget.py derive the bounds (S3 puts one event record in "
+        "each notification message).",
+        "",
+        "Fixed choices (not settings): Lambda runtime python3.14 (wheels bundled for it; see deploy.md), Step Functions "
         "type STANDARD, pipe invocation FIRE_AND_FORGET, SQS-managed queue encryption (S3 notifications "
         "cannot use the AWS-managed `alias/aws/sqs` key), X-Ray tracing on the state machine and functions.",
         "",

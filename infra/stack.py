@@ -8,16 +8,18 @@ import aws_cdk as cdk
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra import grants
 from infra.bundling import lambda_code
 from infra.compute import WORKER_LOG_STREAM_PREFIX, Network, Worker
 from infra.functions import TaskFunction
 from infra.ingest import Ingest
 from infra.monitoring import Monitoring
 from infra.paths import REPO_ROOT
+from infra.repairs import FailureRecorder, Reconciler
 from infra.settings import LOG_RETENTION_DAYS, Settings
 from infra.storage import Storage, removal_policy
-from infra.workflow import FailureRecorder, Workflow, load_definition
-from vidpipe.contract.names import RESULTS_PREFIX, WORKER_CONTAINER_NAME, Output, TaskEnv
+from infra.workflow import Workflow, load_definition
+from vidpipe.contract.names import WORKER_CONTAINER_NAME, Output, TaskEnv
 
 
 def retention_days(days: int) -> logs.RetentionDays:
@@ -46,71 +48,67 @@ class VidpipeStack(cdk.Stack):
         code = lambda_code(settings.lambda_architecture)
         environment = {
             TaskEnv.TABLE: storage.table.table_name,
+            TaskEnv.SLOT_TABLE: storage.slot_table.table_name,
             TaskEnv.RESULTS_BUCKET: storage.results_bucket.bucket_name,
             TaskEnv.MAX_BYTES: str(settings.worker_max_bytes),
         }
 
-        def task_function(
-            construct_id: str, handler: str, description: str, env: dict[str, str]
-        ) -> TaskFunction:
+        def task_function(construct_id: str, handler: str, description: str) -> TaskFunction:
             return TaskFunction(
-                self, construct_id, handler=handler, description=description, code=code, environment=env,
-                settings=settings, log_retention=retention, removal=removal,
+                self, construct_id, handler=handler, description=description, code=code,
+                environment=environment, settings=settings, log_retention=retention, removal=removal,
             )  # fmt: skip
 
-        prepare = task_function(
-            "Prepare",
-            "tasks.prepare.handler",
-            "vidpipe prepare: parse, validate and check the uploaded object",
-            environment,
-        )
-        record = task_function(
-            "Record",
-            "tasks.record.handler",
-            "vidpipe record: write the analysis outcome to the job record",
-            environment,
-        )
-        self._grant_tasks(storage, prepare, record)
+        functions = {
+            "prepare": task_function("Prepare", "tasks.prepare.handler",
+                                     "vidpipe prepare: parse, validate, check and claim the uploaded objects"),
+            "acquire_slot": task_function("AcquireSlot", "tasks.acquire_slot.handler",
+                                          "vidpipe acquire slot: take an analysis slot or wait for one"),
+            "record": task_function("Record", "tasks.record.handler",
+                                    "vidpipe record: write the analysis outcome, hand the slot on"),
+            "record_failure": task_function("RecordFailure", "tasks.record_failure.handler",
+                                            "vidpipe record failure: mark the job FAILED, hand the slot on"),
+            "conclude": task_function("Conclude", "tasks.conclude.handler",
+                                      "vidpipe conclude: succeed, fail, or re-run failed jobs after a redrive"),
+            "status_change": task_function("StatusChange", "tasks.status_change.handler",
+                                           "vidpipe status change: clean up after aborted and failed executions"),
+            "reconcile": task_function("Reconcile", "tasks.reconcile.handler",
+                                       "vidpipe reconcile: repair slots and jobs of ended executions"),
+        }  # fmt: skip
+        grants.grant_tasks(self, storage, functions)
 
         substitutions = {
-            "PrepareFunctionArn": prepare.function.function_arn,
-            "RecordFunctionArn": record.function.function_arn,
+            "PrepareFunctionArn": functions["prepare"].function.function_arn,
+            "AcquireSlotFunctionArn": functions["acquire_slot"].function.function_arn,
+            "RecordFunctionArn": functions["record"].function.function_arn,
+            "RecordFailureFunctionArn": functions["record_failure"].function.function_arn,
+            "ConcludeFunctionArn": functions["conclude"].function.function_arn,
             "JobTableName": storage.table.table_name,
             "ClusterArn": worker.cluster.cluster_arn,
-            "TaskDefinitionArn": worker.task_definition.task_definition_arn,
+            # The family, not the revisioned ARN: RunTask then uses the latest ACTIVE revision, so a redrive
+            # after a deploy (which deregisters the old revision) runs the current worker.
+            "TaskDefinitionFamily": worker.task_definition.family,
             "SubnetIds": cdk.Fn.join(",", network.subnet_ids),
             "SecurityGroupIds": network.security_group.security_group_id,
             "AssignPublicIp": network.assign_public_ip,
+            "FirstCapacityProvider": settings.first_capacity_provider,
             "MaxConcurrentTasks": str(settings.max_concurrent_tasks),
+            "SlotWaitSeconds": str(settings.slot_wait_seconds),
+            "AnalysisTimeoutSeconds": str(settings.analysis_timeout_seconds),
         }
         definition = load_definition(
             REPO_ROOT / settings.state_machine_definition, settings.execution_timeout_seconds
         )
         workflow = Workflow(
             self, "Workflow", settings=settings, definition=definition, substitutions=substitutions,
-            functions=[prepare, record], table_arn=storage.table.table_arn, table_key=storage.table_key,
-            cluster=worker.cluster,
+            functions=[functions[name] for name in grants.INVOKED_BY_STATE_MACHINE], table_arn=storage.table.table_arn,
+            table_key=storage.table_key, cluster=worker.cluster,
             task_definition=worker.task_definition, log_retention=retention, removal=removal,
         )  # fmt: skip
         state_machine = workflow.state_machine
-
-        status_change = task_function(
-            "StatusChange", "tasks.status_change.handler",
-            "vidpipe status change: mark the job of a failed execution FAILED, release its slot",
-            environment,
-        )  # fmt: skip
-        status_change.allow(
-            ["states:DescribeExecution"],
-            [self.format_arn(service="states", resource="execution", arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                             resource_name=f"{state_machine.state_machine_name}:*")],
-        )  # fmt: skip
-        status_change.allow(
-            ["dynamodb:UpdateItem"],
-            [storage.table.table_arn, f"{storage.table.table_arn}/index/*"],
-        )
-        self._grant_table_key(storage, status_change)
         failures = FailureRecorder(self, "Failures", settings=settings, state_machine=state_machine,
-                                   function=status_change)  # fmt: skip
+                                   function=functions["status_change"])  # fmt: skip
+        reconciler = Reconciler(self, "Reconciler", settings=settings, function=functions["reconcile"])
 
         ingest = Ingest(
             self, "Ingest", settings=settings, video_bucket=storage.video_bucket, state_machine=state_machine,
@@ -118,9 +116,9 @@ class VidpipeStack(cdk.Stack):
         )  # fmt: skip
         monitoring = Monitoring(
             self, "Monitoring", settings=settings, state_machine=state_machine, pipe=ingest.pipe,
-            dead_letter_queues={"UploadDLQ": ingest.dead_letter_queue, "StatusChangeDLQ": failures.dead_letter_queue},
-            functions={"Prepare": prepare.function, "Record": record.function,
-                       "StatusChange": status_change.function},
+            dead_letter_queues={"UploadDLQ": ingest.dead_letter_queue, "StatusChangeDLQ": failures.dead_letter_queue,
+                                "StatusChangeFailures": failures.failure_queue},
+            functions={f.node.id: f.function for f in functions.values()},
             removal=removal,
         )  # fmt: skip
 
@@ -133,6 +131,7 @@ class VidpipeStack(cdk.Stack):
             Output.DLQ_URL: ingest.dead_letter_queue.queue_url,
             Output.STATE_MACHINE_ARN: state_machine.state_machine_arn,
             Output.JOB_TABLE: storage.table.table_name,
+            Output.SLOT_TABLE: storage.slot_table.table_name,
             Output.WORKER_LOG_GROUP: worker.log_group.log_group_name,
             Output.WORKER_LOG_STREAM_PREFIX: f"{WORKER_LOG_STREAM_PREFIX}/{WORKER_CONTAINER_NAME}",
             Output.CLUSTER_ARN: worker.cluster.cluster_arn,
@@ -145,29 +144,10 @@ class VidpipeStack(cdk.Stack):
             cdk.CfnOutput(self, key, value=value)
 
         self.storage, self.network, self.worker, self.workflow = storage, network, worker, workflow
-        self.ingest, self.failures, self.monitoring = ingest, failures, monitoring
-        self.functions = {"prepare": prepare, "record": record, "status_change": status_change}
-
-    def _grant_tasks(self, storage: Storage, prepare: TaskFunction, record: TaskFunction) -> None:
-        """prepare reads the uploaded object's metadata and creates job records; record reads results.
-
-        s3:ListBucket lets HeadObject on a missing key answer 404 (not 403), so prepare can tell a deleted
-        upload (REJECTED) from a permission problem. record writes the verdict and releases the slot with
-        two UpdateItem calls (no transaction; DynamoDB would authorise one per item action anyway: there is
-        no TransactWriteItems IAM action).
-        """
-        prepare.allow(["s3:GetObject", "s3:GetObjectVersion"], [storage.video_bucket.arn_for_objects("*")])
-        prepare.allow(["s3:ListBucket"], [storage.video_bucket.bucket_arn])
-        prepare.allow(["dynamodb:PutItem"], [storage.table.table_arn])
-        record.allow(["s3:GetObject"], [storage.results_bucket.arn_for_objects(f"{RESULTS_PREFIX}*")])
-        record.allow(["dynamodb:UpdateItem"], [storage.table.table_arn])
-        if storage.bucket_key is not None:
-            prepare.allow(["kms:Decrypt"], [storage.bucket_key.key_arn])
-            record.allow(["kms:Decrypt"], [storage.bucket_key.key_arn])
-        for function in (prepare, record):
-            self._grant_table_key(storage, function)
-
-    @staticmethod
-    def _grant_table_key(storage: Storage, function: TaskFunction) -> None:
-        if storage.table_key is not None:
-            function.allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [storage.table_key.key_arn])
+        self.ingest, self.failures, self.reconciler, self.monitoring = (
+            ingest,
+            failures,
+            reconciler,
+            monitoring,
+        )
+        self.functions = functions

@@ -1,4 +1,4 @@
-"""Buckets (videos, results, access logs) and the DynamoDB job table."""
+"""Buckets (videos, results, access logs), the DynamoDB job table and the slot table."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.settings import Settings
-from vidpipe.contract.names import Table
+from vidpipe.contract.names import SlotTable, Table
 
 
 def removal_policy(settings: Settings) -> cdk.RemovalPolicy:
@@ -79,6 +79,22 @@ class Storage(Construct):
             ),
             sort_key=dynamodb.Attribute(name=Table.OBJECT_INDEX_SORT, type=dynamodb.AttributeType.STRING),
         )
+
+        # The analysis slot pool (tasks/slots.py): a counter, one item per holder or waiter and the waiting list,
+        # each under 1 KB, so no write grows with the cap. Its items are transient: the reconciler rebuilds
+        # nothing from backups, but point-in-time recovery costs little and keeps the tables alike.
+        self.slot_table = dynamodb.Table(
+            self, "SlotTable",
+            partition_key=dynamodb.Attribute(name=SlotTable.PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=SlotTable.SORT_KEY, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True),
+            encryption=(dynamodb.TableEncryption.CUSTOMER_MANAGED if self.table_key
+                        else dynamodb.TableEncryption.AWS_MANAGED),
+            encryption_key=self.table_key,
+            removal_policy=cdk.RemovalPolicy.DESTROY,  # state of running executions only: nothing to keep
+        )  # fmt: skip
 
     def _data_bucket(self, construct_id: str, log_prefix: str, policy: cdk.RemovalPolicy) -> s3.Bucket:
         kms_kwargs = (

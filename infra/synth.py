@@ -11,18 +11,23 @@ noted; logical ids carry CDK's hash suffix, so look resources up by type, or by 
   ``Properties.NotificationConfiguration.QueueConfigurations[*].Filter.Key.FilterRules[*]``
   (``{"Name": "suffix", "Value": ".mp4"}``), events ``["s3:ObjectCreated:*"]``.
 * Queue and DLQ: ``AWS::SQS::Queue`` ``IngestQueue...`` (``VisibilityTimeout``, ``MessageRetentionPeriod``,
-  ``RedrivePolicy.maxReceiveCount``) and ``IngestDeadLetterQueue...``. A third queue,
-  ``FailuresDeadLetterQueue...``, is the status-change rule's DLQ.
+  ``RedrivePolicy.maxReceiveCount``) and ``IngestDeadLetterQueue...``. ``FailuresDeadLetterQueue...`` is the
+  status-change rule's DLQ, ``FailuresFailureQueue...`` its function's asynchronous on-failure destination
+  (``AWS::Lambda::EventInvokeConfig`` ``StatusChangeFunctionEventInvokeConfig...``).
 * Pipe: ``AWS::Pipes::Pipe`` (prefix ``IngestPipe``): ``SourceParameters.FilterCriteria.Filters[0].Pattern``
   (JSON text), ``SourceParameters.SqsQueueParameters.BatchSize`` / ``MaximumBatchingWindowInSeconds``,
   ``TargetParameters.StepFunctionStateMachineParameters.InvocationType``.
 * Task definition: ``AWS::ECS::TaskDefinition``: ``ContainerDefinitions[0]`` (``Name`` "worker",
   ``Command``, ``Environment`` list of ``{"Name", "Value"}``, ``LogConfiguration``), ``Cpu``, ``Memory``.
-* Job table: ``AWS::DynamoDB::Table``: ``KeySchema``, ``AttributeDefinitions``, ``GlobalSecondaryIndexes``.
+* Tables: ``AWS::DynamoDB::Table`` ``StorageJobTable...`` (``KeySchema``, ``AttributeDefinitions``,
+  ``GlobalSecondaryIndexes``) and ``StorageSlotTable...`` (partition ``pk`` and sort key ``sk``).
+* Reconciler: ``AWS::Scheduler::Schedule`` ``ReconcilerSchedule...`` (``ScheduleExpression``, ``Target.Arn``
+  the reconcile function, ``Target.Input``).
 * Status-change rule: ``AWS::Events::Rule``: ``EventPattern`` (``source``, ``detail-type``,
   ``detail.status``, ``detail.stateMachineArn``) and ``Targets[0]`` (the status-change function).
-* Lambda functions: ``AWS::Lambda::Function`` with prefixes ``PrepareFunction``, ``RecordFunction``,
-  ``StatusChangeFunction`` (``Handler``, ``Environment.Variables``). A fourth function,
+* Lambda functions: ``AWS::Lambda::Function`` with prefixes ``PrepareFunction``, ``AcquireSlotFunction``,
+  ``RecordFunction``, ``RecordFailureFunction``, ``ConcludeFunction``, ``StatusChangeFunction``,
+  ``ReconcileFunction`` (``Handler``, ``Environment.Variables``). One more function,
   ``BucketNotificationsHandler...``, is CDK's deploy-time helper.
 * Outputs: keys exactly ``vidpipe.contract.names.Output.*``.
 

@@ -10,12 +10,9 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ecs as ecs
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -25,8 +22,19 @@ from infra.settings import Settings
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 ECS_EVENTS_RULE = "StepFunctionsGetEventsForECSTaskRule"
 """The managed EventBridge rule through which Step Functions learns that a .sync ECS task stopped."""
-FAILED_STATUSES = ["FAILED", "TIMED_OUT", "ABORTED"]
-STATUS_CHANGE_DETAIL_TYPE = "Step Functions Execution Status Change"
+
+
+def execution_name_prefix(stack: cdk.Stack) -> str:
+    """The state machine's name: ``<stack name>-pipeline``."""
+    return f"{stack.stack_name}-pipeline"
+
+
+def executions_arn(stack: cdk.Stack) -> str:
+    """``arn:...:states:<region>:<account>:execution:<state machine name>:*``: this pipeline's executions."""
+    return stack.format_arn(
+        service="states", resource="execution", arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        resource_name=f"{execution_name_prefix(stack)}:*",
+    )  # fmt: skip
 
 
 def placeholders(definition: str) -> set[str]:
@@ -46,7 +54,8 @@ def load_definition(path: Path, timeout_seconds: int) -> str:
 
 
 SUPPORTED_INTEGRATION = re.compile(
-    r"arn:aws:states:::(lambda:invoke|ecs:runTask(\.sync)?|dynamodb:(getItem|putItem|updateItem|deleteItem)"
+    r"arn:aws:states:::(lambda:invoke(\.waitForTaskToken)?|ecs:runTask(\.sync)?"
+    r"|dynamodb:(getItem|putItem|updateItem|deleteItem)"
     r"|aws-sdk:dynamodb:[a-zA-Z]+)"
 )
 """Task resources this stack grants permissions for; anything else in the ASL fails the synth."""
@@ -74,6 +83,23 @@ def dynamodb_actions(resources: set[str]) -> list[str]:
     """IAM actions of the DynamoDB integrations (``...:dynamodb:updateItem`` -> ``dynamodb:UpdateItem``)."""
     operations = {r.rsplit(":", 1)[1] for r in resources if ":dynamodb:" in r}
     return sorted(f"dynamodb:{op[0].upper()}{op[1:]}" for op in operations)
+
+
+def execution_log_group_name(stack: cdk.Stack) -> str:
+    """``/aws/vendedlogs/states/<stack>-pipeline-<stack id>``: the execution log group's name.
+
+    The prefix: Step Functions adds each log group it delivers to to the account's CloudWatch Logs resource
+    policy, which is limited to 5,120 characters; names under ``/aws/vendedlogs/`` avoid that growth ("prefix
+    your CloudWatch Logs log group names with /aws/vendedlogs/",
+    https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html).
+
+    The suffix: the group is retained on ``cdk destroy`` (removalPolicy RETAIN), so a name fixed by the
+    stack name alone would make the next deploy of the same stack fail with "already exists". The last
+    part of ``AWS::StackId`` (a UUID) is new for every stack instance, so each deployment after a destroy
+    gets its own group and the retained one keeps the old logs.
+    """
+    stack_uuid = cdk.Fn.select(2, cdk.Fn.split("/", cdk.Aws.STACK_ID))
+    return f"/aws/vendedlogs/states/{stack.stack_name}-pipeline-{stack_uuid}"
 
 
 class Workflow(Construct):
@@ -146,13 +172,16 @@ class Workflow(Construct):
             resources=[stack.format_arn(service="events", resource="rule", resource_name=ECS_EVENTS_RULE)],
         ))  # fmt: skip
 
-        # /aws/vendedlogs/ keeps the log delivery's resource policy small (AWS's recommendation).
         self.log_group = logs.LogGroup(
-            self, "Logs", log_group_name=f"/aws/vendedlogs/states/{stack.stack_name}-pipeline",
+            self, "Logs", log_group_name=execution_log_group_name(stack),
             retention=log_retention, removal_policy=removal,
         )  # fmt: skip
         self.state_machine = sfn.StateMachine(
             self, "StateMachine",
+            # Named from the stack (unique per account and region) rather than generated: the functions the
+            # definition invokes need DescribeExecution on its executions, and a generated name would make
+            # their policies depend on the state machine that depends on their ARNs (a cycle).
+            state_machine_name=execution_name_prefix(stack),
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_string(definition),
             definition_substitutions=dict(substitutions),
@@ -170,37 +199,3 @@ class Workflow(Construct):
         cfn = self.state_machine.node.default_child
         assert isinstance(cfn, cdk.CfnResource)
         cfn.add_metadata("cfn-lint", {"config": {"ignore_checks": ["E1029"]}})
-
-
-class FailureRecorder(Construct):
-    """EventBridge rule: this state machine's executions that FAILED, TIMED_OUT or were ABORTED go to the
-    status-change Lambda, which marks the job FAILED (error and cause) and releases its concurrency slot.
-
-    A failed delivery is retried by EventBridge, then parked in a DLQ (an alarm watches it), so a
-    failure is never silently lost and a held slot can always be released by hand.
-    """
-
-    def __init__(
-        self, scope: Construct, construct_id: str, *, settings: Settings, state_machine: sfn.IStateMachine,
-        function: TaskFunction,
-    ) -> None:  # fmt: skip
-        super().__init__(scope, construct_id)
-        self.dead_letter_queue = sqs.Queue(
-            self, "DeadLetterQueue", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
-            retention_period=cdk.Duration.days(settings.dlq_retention_days),
-        )  # fmt: skip
-        self.rule = events.Rule(
-            self, "Rule",
-            description="vidpipe: record failed, timed-out and aborted executions on their jobs",
-            event_pattern=events.EventPattern(
-                source=["aws.states"],
-                detail_type=[STATUS_CHANGE_DETAIL_TYPE],
-                detail={"status": FAILED_STATUSES, "stateMachineArn": [state_machine.state_machine_arn]},
-            ),
-            targets=[targets.LambdaFunction(
-                function.function,
-                retry_attempts=settings.status_change_retry_attempts,
-                max_event_age=cdk.Duration.seconds(settings.status_change_max_event_age_seconds),
-                dead_letter_queue=self.dead_letter_queue,
-            )],
-        )  # fmt: skip

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 
 from vidpipe.contract.identity import job_id_for, object_uri
-from vidpipe.contract.names import RESULTS_DOCUMENT, RESULTS_PREFIX, VIDEO_SUFFIXES, Table
+from vidpipe.contract.names import RESULTS_DOCUMENT, RESULTS_PREFIX, VIDEO_SUFFIXES
 from vidpipe.contract.validation import ContractError, validate
 
 S3_TEST_EVENT = "s3:TestEvent"
@@ -28,7 +28,7 @@ class Skipped:
     """A record that starts no analysis: ignored (test events, other event types) or rejected (permanent)."""
 
     message_id: str
-    outcome: str  # "ignored" or "rejected"
+    outcome: str  # "ignored", "rejected" or "duplicate" (set by Prepare's claim)
     reason: str
     job: dict[str, Any] | None = None  # the job it would have been, when the record named an object
 
@@ -61,7 +61,6 @@ def make_job(
         "event_time": event_time,
         "results_bucket": results_bucket,
         "results_key": f"{RESULTS_PREFIX}{job_id}/{RESULTS_DOCUMENT}",
-        "slot_holder": f"{Table.SEMAPHORE_HOLDER_PREFIX}{job_id}",
     }
 
 
@@ -153,5 +152,10 @@ def _parse_s3_record(record: S3EventRecord, message_id: str, results_bucket: str
     if not is_video_key(job["key"]):
         reason = f"not a video: {job['key']!r} has none of the suffixes {', '.join(VIDEO_SUFFIXES)}"
         batch.skipped.append(Skipped(message_id, "rejected", reason, job))
+        return
+    if any(other["job_id"] == job["job_id"] for other in batch.jobs):
+        # S3 and SQS deliver at least once: both copies of one event can land in the same batch.
+        reason = f"duplicate: {job['object_uri']} (version {job['version'] or '-'}) is already in this batch"
+        batch.skipped.append(Skipped(message_id, "ignored", reason, job))
         return
     batch.jobs.append(job)

@@ -49,9 +49,19 @@ class ResultsMissing(VidpipeTaskError):
 
 
 class InvalidResults(VidpipeTaskError):
-    """The results document does not satisfy its JSON Schema (unhandled: fails the execution)."""
+    """The results document does not satisfy its JSON Schema (caught by the iteration: the job is FAILED)."""
 
 
-# Custom error names the ASL handles (Retry); the others fail the execution on purpose.
-RETRIED_BY_ASL = (TransientError,)
-UNHANDLED_ON_PURPOSE = (ResultsMissing, InvalidResults)
+class AnalysisFailed(VidpipeTaskError):
+    """Jobs of the batch failed (unhandled on purpose: the execution fails at Conclude and can be redriven)."""
+
+
+class RerunFailedJobs(VidpipeTaskError):
+    """Conclude runs again after a redrive: its Catch sends the execution back to Prepare for the failed jobs."""
+
+
+# Custom error names the ASL handles by name (Retry or Catch); the others fail the execution on purpose.
+HANDLED_BY_ASL = (TransientError, RerunFailedJobs)
+UNHANDLED_ON_PURPOSE = (AnalysisFailed,)
+CAUGHT_BY_CATCH_ALL = (ResultsMissing, InvalidResults)
+"""Raised by Record; the iteration's Catch (States.ALL) turns them into a FAILED job."""

@@ -1,8 +1,16 @@
-"""Prepare: the first state. Turns the pipe's batch into jobs and records what will not be analysed.
+"""Prepare: the first state. Turns the pipe's batch into claimed jobs and records what will not be analysed.
 
 Permanent problems (malformed event, not a video, missing object, too large) are recorded as REJECTED jobs
-here, with a reason, and never retried; ``s3:TestEvent`` is ignored. Throttling of S3 or DynamoDB raises
-:class:`~tasks.errors.TransientError`, which the state's Retry handles.
+here, with a reason, and never retried; ``s3:TestEvent`` is ignored. Every other job is *claimed* for this
+execution (a conditional write keyed on the object version): a duplicate delivery, or a job another
+execution owns or has finished, is skipped as ``duplicate`` and never analysed twice. Claiming here rather
+than in a state of its own keeps a successful video at seven state transitions, and lets the claim tell a
+retried write that DynamoDB had applied from a real duplicate (see ``JobTable.claim``).
+
+Prepare reads the batch from ``$$.Execution.Input``, so the state machine can enter it again after a
+redrive (``Conclude`` -> ``Prepare``): the FAILED jobs of the batch are claimed again and re-analysed, the
+finished ones are skipped. Throttling of S3 or DynamoDB raises :class:`~tasks.errors.TransientError`, which
+the state's Retry handles.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from botocore.exceptions import ClientError
 
 from tasks.batch import Batch, Skipped, malformed_job_id, parse_batch
 from tasks.errors import TransientError, error_code, is_transient
-from tasks.job_table import JobTable
+from tasks.job_table import Claim, JobTable
 from vidpipe.contract.names import JobStatus, TaskEnv
 from vidpipe.contract.timestamps import utc_now
 
@@ -80,17 +88,25 @@ def rejection_record(skipped: Skipped, execution_arn: str, now: str) -> dict[str
 def prepare(
     event: dict[str, Any], s3: Any, table: JobTable, results_bucket: str, max_bytes: int
 ) -> dict[str, Any]:
-    """Parse the batch, check each object, record rejections; returns ``{"jobs": [...], "skipped": [...]}``."""
+    """Parse the batch, check each object, record rejections, claim the rest.
+
+    Returns ``{"jobs": [...], "skipped": [...]}``: the jobs this execution owns now, and every other record
+    with its outcome (ignored, rejected, duplicate) and reason.
+    """
     execution_arn = str(event.get("execution_arn", ""))
+    redrive_count = int(event.get("redrive_count") or 0)
     parsed = parse_batch(event.get("records"), results_bucket)
     checked = Batch(skipped=list(parsed.skipped))
+    now = utc_now()
     for job in parsed.jobs:
         reason = check_object(s3, job, max_bytes)
-        if reason is None:
+        if reason is not None:
+            checked.skipped.append(Skipped(job["object_uri"], "rejected", reason, job))
+        elif table.claim(job, execution_arn, redrive_count, now) is Claim.CLAIMED:
             checked.jobs.append(job)
         else:
-            checked.skipped.append(Skipped(job["object_uri"], "rejected", reason, job))
-    now = utc_now()
+            reason = "duplicate: another execution owns this object version, or it already has a verdict"
+            checked.skipped.append(Skipped(job["object_uri"], "duplicate", reason, job))
     for skipped in checked.skipped:
         if skipped.outcome == "rejected":
             written = table.record_rejection(rejection_record(skipped, execution_arn, now))
@@ -99,7 +115,7 @@ def prepare(
                 extra={"message_id": skipped.message_id, "reason": skipped.reason, "recorded": written},
             )
         else:
-            logger.info("ignored", extra={"message_id": skipped.message_id, "reason": skipped.reason})
+            logger.info(skipped.outcome, extra={"message_id": skipped.message_id, "reason": skipped.reason})
     logger.info(
         "prepared", extra={"jobs": [j["job_id"] for j in checked.jobs], "skipped": len(checked.skipped)}
     )

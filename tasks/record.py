@@ -1,8 +1,9 @@
 """Record: the last state of a job. Reads the worker's results document and writes the verdict.
 
 The worker exits 0 both when it analysed the video and when it rejected it (corrupt, no video stream...):
-the document's ``verdict`` tells which, and the job becomes SUCCEEDED or REJECTED. The analysis slot is
-released here on the success path (the status-change handler releases it on every failure path).
+the document's ``verdict`` tells which, and the job becomes SUCCEEDED or REJECTED. Then the analysis slot
+is released: handed to the oldest waiting execution, or given back (every failure path releases it in
+``record_failure``, the status-change handler or the reconciler).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from tasks.errors import InvalidResults, ResultsMissing, TransientError, error_code, is_transient
 from tasks.job_table import JobTable
+from tasks.slots import SlotPool
 from vidpipe.contract.names import JobStatus, TaskEnv, Verdict
 from vidpipe.contract.timestamps import utc_now
 from vidpipe.contract.validation import ContractError, validate
@@ -48,7 +50,7 @@ def read_results(s3: Any, bucket: str, key: str) -> dict[str, Any]:
     return document
 
 
-def record(event: dict[str, Any], s3: Any, table: JobTable) -> dict[str, Any]:
+def record(event: dict[str, Any], s3: Any, table: JobTable, pool: SlotPool) -> dict[str, Any]:
     """Write the job's verdict and free its slot; returns ``{"job_id", "status"}``."""
     job, execution_arn = event["job"], event["execution_arn"]
     document = read_results(s3, job["results_bucket"], job["results_key"])
@@ -67,19 +69,23 @@ def record(event: dict[str, Any], s3: Any, table: JobTable) -> dict[str, Any]:
     if not analysed:
         values["reason"] = document["rejection"]["reason"]
     owned = table.record_verdict(job["job_id"], execution_arn, values)
-    released = table.release_slot(job["slot_holder"], execution_arn)
+    slot = pool.release(job["job_id"], execution_arn)
     logger.info(
         "recorded",
-        extra={"job_id": job["job_id"], "status": status.value, "owned": owned, "slot_released": released},
+        extra={"job_id": job["job_id"], "status": status.value, "owned": owned, "slot": slot.value},
     )
     return {"job_id": job["job_id"], "status": status.value if owned else "SUPERSEDED"}
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point."""
+    dynamodb = boto3.client("dynamodb")
     try:
         return record(
-            event, s3=boto3.client("s3"), table=JobTable(boto3.client("dynamodb"), os.environ[TaskEnv.TABLE])
+            event,
+            s3=boto3.client("s3"),
+            table=JobTable(dynamodb, os.environ[TaskEnv.TABLE]),
+            pool=SlotPool(dynamodb, boto3.client("stepfunctions"), os.environ[TaskEnv.SLOT_TABLE]),
         )
     except ClientError as error:
         if is_transient(error):

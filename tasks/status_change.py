@@ -1,11 +1,17 @@
-"""Status change: the handler of the EventBridge rule on this state machine's FAILED, TIMED_OUT and ABORTED
+"""Status change: the handler of the EventBridge rule on this state machine's ABORTED, TIMED_OUT and FAILED
 executions.
 
-A failed execution stops wherever it was, so the state machine itself cannot clean up on every path (and a
-Catch that ends in a Fail state would make RedriveExecution re-run only the Fail state). This handler does it
-from outside: every job the execution still held in flight becomes FAILED with the execution's error and
-cause, and every analysis slot it held is released. Both writes are conditional on the execution owning the
-job or the slot, so the handler is idempotent and never touches a job that a replay has claimed since.
+Inside the execution every failure of a job is caught and recorded (``record_failure``). What no Catch sees is
+handled here: an execution stopped by StopExecution (ABORTED) or by its own timeout (TIMED_OUT), and an
+execution that FAILED outside a caught path (a failed Map stops the batch's other iterations). Every job the
+execution still held in flight becomes FAILED with the execution's error and cause, and its slot (or its place
+in the waiting list) is released. The event is best effort (EventBridge may not deliver it; a failed
+asynchronous invocation goes to the function's on-failure queue), so the reconciler (``tasks.reconcile``)
+repairs whatever this misses.
+
+Writes are conditional on the execution owning the job (and on the claim belonging to the run that ended),
+and the handler does nothing for an execution that is running again (redriven since), so it is idempotent
+and never touches a job that a replay or a redrive has claimed since.
 """
 
 from __future__ import annotations
@@ -19,13 +25,20 @@ from aws_lambda_powertools import Logger
 
 from tasks.batch import parse_batch
 from tasks.job_table import JobTable
+from tasks.slots import SlotPool
 from vidpipe.contract.names import TaskEnv
 from vidpipe.contract.timestamps import utc_now
 
 logger = Logger(service="vidpipe-status-change")
 
 MAX_CAUSE_CHARS = 8000
-_DEFAULT_ERRORS = {"TIMED_OUT": "States.Timeout", "ABORTED": "States.Aborted", "FAILED": "States.Failed"}
+_DEFAULT_ERRORS = {
+    "TIMED_OUT": "States.Timeout",
+    "ABORTED": "States.Aborted",
+    "FAILED": "States.Failed",
+    "SUCCEEDED": "Reconciled",  # only the reconciler sees this: a job left in flight by a finished execution
+}
+ENDED = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 
 def failure_of(execution: dict[str, Any]) -> tuple[str, str]:
@@ -36,38 +49,48 @@ def failure_of(execution: dict[str, Any]) -> tuple[str, str]:
     return str(error), str(cause)[:MAX_CAUSE_CHARS]
 
 
-def on_status_change(event: dict[str, Any], sfn: Any, table: JobTable) -> dict[str, Any]:
-    """Mark the execution's in-flight jobs FAILED and release its slots; returns what it changed."""
-    execution_arn = event["detail"]["executionArn"]
-    execution = sfn.describe_execution(executionArn=execution_arn)
+def clean_up(
+    execution: dict[str, Any], table: JobTable, pool: SlotPool, cause_prefix: str = ""
+) -> dict[str, Any]:
+    """Fail the in-flight jobs of an ended execution and release their slots (shared with the reconciler).
+
+    ``execution`` is its DescribeExecution answer; nothing is done unless it has ended.
+    """
+    execution_arn = str(execution["executionArn"])
+    if execution.get("status") not in ENDED:
+        return {"execution_arn": execution_arn, "skipped": f"execution is {execution.get('status')}"}
     error, cause = failure_of(execution)
     try:
         records = json.loads(execution.get("input") or "null")
     except json.JSONDecodeError:
         records = None
+    claimed_in = int(execution.get("redriveCount") or 0)
     now = utc_now()
     failed, released = [], []
-    # Only the job ids and slot holders matter here; the results bucket is a valid placeholder.
+    # Only the job ids matter here; the results bucket is a valid placeholder.
     for job in parse_batch(records, results_bucket="unused-here").jobs:
-        values = {"error": error, "cause": cause, "finished_at": now, "updated_at": now}
-        if table.record_failure(job["job_id"], execution_arn, values):
+        values = {"error": error, "cause": f"{cause_prefix}{cause}", "finished_at": now, "updated_at": now}
+        if table.record_failure(job["job_id"], execution_arn, values, claimed_in=claimed_in):
             failed.append(job["job_id"])
-        if table.release_slot(job["slot_holder"], execution_arn):
+        if pool.release(job["job_id"], execution_arn).value != "not_held":
             released.append(job["job_id"])
-    outcome = {
-        "execution_arn": execution_arn,
-        "error": error,
-        "failed_jobs": failed,
-        "released_slots": released,
-    }
+    return {"execution_arn": execution_arn, "error": error, "failed_jobs": failed, "released_slots": released}
+
+
+def on_status_change(event: dict[str, Any], sfn: Any, table: JobTable, pool: SlotPool) -> dict[str, Any]:
+    """Mark the execution's in-flight jobs FAILED and release its slots; returns what it changed."""
+    execution = sfn.describe_execution(executionArn=event["detail"]["executionArn"])
+    outcome = clean_up(execution, table, pool)
     logger.info("execution ended", extra=outcome)
     return outcome
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Lambda entry point (EventBridge target)."""
+    """Lambda entry point (EventBridge target, invoked asynchronously)."""
+    dynamodb, sfn = boto3.client("dynamodb"), boto3.client("stepfunctions")
     return on_status_change(
         event,
-        sfn=boto3.client("stepfunctions"),
-        table=JobTable(boto3.client("dynamodb"), os.environ[TaskEnv.TABLE]),
+        sfn=sfn,
+        table=JobTable(dynamodb, os.environ[TaskEnv.TABLE]),
+        pool=SlotPool(dynamodb, sfn, os.environ[TaskEnv.SLOT_TABLE]),
     )

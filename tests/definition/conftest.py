@@ -124,10 +124,13 @@ class Pipeline:
 
         return JobTable(self.client("dynamodb"), self.table).get(job_id)
 
-    def slots(self) -> dict[str, Any]:
-        from tasks.job_table import JobTable
+    @property
+    def pool(self) -> Any:
+        from tasks.slots import SlotPool
 
-        return JobTable(self.client("dynamodb"), self.table).slots()
+        return SlotPool(
+            self.client("dynamodb"), self.client("stepfunctions"), self.runtime.outputs[Output.SLOT_TABLE]
+        )
 
     def put_results(self, job_id: str, verdict: str = "analysed") -> None:
         """The results document the worker would have written for ``job_id``."""

@@ -12,7 +12,7 @@ import pytest
 
 import tasks.errors
 from tests.conftest import REPO_ROOT
-from vidpipe.contract.names import WORKER_CONTAINER_NAME, Table, WorkerEnv
+from vidpipe.contract.names import WORKER_CONTAINER_NAME, WorkerEnv
 
 ASL_PATH = REPO_ROOT / "statemachine" / "pipeline.asl.json"
 
@@ -44,8 +44,9 @@ def test_custom_error_names_are_the_task_error_classes(asl: dict[str, Any]) -> N
         for name, cls in inspect.getmembers(tasks.errors, inspect.isclass)
         if issubclass(cls, tasks.errors.VidpipeTaskError) and cls is not tasks.errors.VidpipeTaskError
     }
-    assert custom == {cls.__name__ for cls in tasks.errors.RETRIED_BY_ASL}
-    assert classes == custom | {cls.__name__ for cls in tasks.errors.UNHANDLED_ON_PURPOSE}
+    assert custom == {cls.__name__ for cls in tasks.errors.HANDLED_BY_ASL}
+    unhandled = tasks.errors.UNHANDLED_ON_PURPOSE + tasks.errors.CAUGHT_BY_CATCH_ALL
+    assert classes == custom | {cls.__name__ for cls in unhandled}
 
 
 def _analyze_states(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -66,39 +67,81 @@ def test_spot_and_on_demand_run_the_same_task(asl: dict[str, Any]) -> None:
     """The two Analyze states are copies that differ only in capacity: guard them against drift."""
     spot, on_demand = (_analyze_states(asl)[n]["Parameters"] for n in ("AnalyzeOnSpot", "AnalyzeOnDemand"))
     providers = [p["CapacityProviderStrategy"][0]["CapacityProvider"] for p in (spot, on_demand)]
-    assert providers == ["FARGATE_SPOT", "FARGATE"]
+    assert providers == ["${FirstCapacityProvider}", "FARGATE"]  # FARGATE_SPOT unless workerSpot is off
     strip = lambda p: {k: v for k, v in p.items() if k != "CapacityProviderStrategy"}  # noqa: E731
     assert strip(spot) == strip(on_demand)
-
-
-def test_semaphore_names_are_the_table_layout(asl: dict[str, Any]) -> None:
-    params = dict(_states(asl))["AcquireSlot"]["Parameters"]
-    assert params["Key"] == {Table.PARTITION_KEY: {"S": Table.SEMAPHORE_ID}}
-    assert params["ExpressionAttributeNames"]["#running"] == Table.SEMAPHORE_COUNT
 
 
 def test_placeholders_are_the_documented_set() -> None:
     found = set(re.findall(r"\$\{(\w+)\}", ASL_PATH.read_text("utf-8")))
     assert found == {
         "PrepareFunctionArn",
+        "AcquireSlotFunctionArn",
         "RecordFunctionArn",
+        "RecordFailureFunctionArn",
+        "ConcludeFunctionArn",
         "JobTableName",
         "ClusterArn",
-        "TaskDefinitionArn",
+        "TaskDefinitionFamily",
         "SubnetIds",
         "SecurityGroupIds",
         "AssignPublicIp",
+        "FirstCapacityProvider",
         "MaxConcurrentTasks",
+        "SlotWaitSeconds",
+        "AnalysisTimeoutSeconds",
     }
 
 
-def test_no_catch_ends_in_a_fail_state(asl: dict[str, Any]) -> None:
-    """A Catch that ends in a Fail state would make RedriveExecution re-run only the Fail state."""
+def test_the_worker_is_run_by_family_so_a_redrive_after_a_deploy_runs_the_current_one(
+    asl: dict[str, Any],
+) -> None:
+    """A redrive keeps the execution's definition; a revisioned ARN there is deregistered by the next deploy."""
+    for state in _analyze_states(asl).values():
+        assert state["Parameters"]["TaskDefinition"] == "${TaskDefinitionFamily}"
+
+
+def test_no_state_can_fail_the_execution_but_conclude(asl: dict[str, Any]) -> None:
+    """Iterations never fail (a failed Map would stop its siblings), and no Catch ends in a Fail state (a
+    redrive would re-run only the Fail state): every failure after the claim is caught into RecordFailure."""
     states = dict(_states(asl))
     assert not any(s["Type"] == "Fail" for s in states.values())
-    last_analysis = states["AnalyzeOnDemand"]
-    assert "Catch" not in last_analysis
-    assert {r["ErrorEquals"][0] for r in last_analysis["Retry"]} == {
-        "ECS.AmazonECSException",
-        "States.TaskFailed",
-    }
+    iteration = asl["States"]["Jobs"]["ItemProcessor"]["States"]
+    for name, state in iteration.items():
+        if name in ("RecordFailure", "AnalyzeOnSpot"):
+            continue
+        assert state.get("Catch") == [
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "RecordFailure"}
+        ], name
+    assert iteration["AnalyzeOnSpot"]["Catch"][0]["Next"] == "AnalyzeOnDemand"
+    assert asl["States"]["Conclude"]["Catch"] == [
+        {"ErrorEquals": ["RerunFailedJobs"], "ResultPath": "$.rerun", "Next": "Prepare"}
+    ]
+
+
+def test_prepare_reads_the_execution_input_so_a_redrive_can_come_back_to_it(asl: dict[str, Any]) -> None:
+    payload = asl["States"]["Prepare"]["Parameters"]["Payload"]
+    assert payload["records.$"] == "$$.Execution.Input"
+
+
+def test_retries_match_the_errors_step_functions_raises(asl: dict[str, Any]) -> None:
+    """Names cited in docs/architecture.md: AmazonECS.Unknown for RunTask Failures, ECS.AmazonECSException
+    for throttling, every spelling of DynamoDB's throttling and server errors, the Lambda service errors."""
+    states = dict(_states(asl))
+    on_demand = {n for r in states["AnalyzeOnDemand"]["Retry"] for n in r["ErrorEquals"]}
+    assert {"AmazonECS.Unknown", "ECS.AmazonECSException", "States.TaskFailed"} <= on_demand
+    dynamodb = {n for r in states["MarkRunning"]["Retry"] for n in r["ErrorEquals"]}
+    assert {
+        "DynamoDB.InternalServerError",
+        "DynamoDB.InternalServerErrorException",
+        "DynamoDB.AmazonDynamoDBException",
+        "DynamoDB.ProvisionedThroughputExceededException",
+    } <= dynamodb
+    for name in ("Prepare", "AcquireSlot", "Record", "RecordFailure", "Conclude"):
+        lambda_errors = {n for r in states[name]["Retry"] for n in r["ErrorEquals"]}
+        assert {
+            "Lambda.ServiceException",
+            "Lambda.TooManyRequestsException",
+            "Lambda.Unknown",
+        } <= lambda_errors
+    assert any(r["ErrorEquals"] == ["States.Timeout"] for r in states["AcquireSlot"]["Retry"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from typing import Any
 from urllib.parse import quote_plus
@@ -27,13 +26,15 @@ def _failed_attempts(pipeline: Pipeline, execution_arn: str) -> int:
     return sum(1 for e in pipeline.history(execution_arn) if e["type"] == "TaskFailed")
 
 
-def _wait_for_status(pipeline: Pipeline, job_id: str, status: str, timeout: float = 30.0) -> dict[str, Any]:
-    """The job once it has ``status`` (the status-change rule acts after the execution ends)."""
-    deadline = time.monotonic() + timeout
-    while (job := pipeline.job(job_id)) is None or job["status"] != status:
-        assert time.monotonic() < deadline, f"job {job_id} is {job and job['status']}, expected {status}"
-        time.sleep(0.1)
-    return job
+SUCCESS_PATH = ["Prepare", "Jobs", "AcquireSlot", "MarkRunning", "AnalyzeOnSpot", "Record", "Conclude"]
+
+
+def _pool_is_empty(pipeline: Pipeline) -> bool:
+    return pipeline.pool.counter()["running"] == 0 and pipeline.pool.members() == []
+
+
+def _failure(execution: dict[str, Any]) -> tuple[str, str]:
+    return str(execution.get("error")), str(execution.get("cause"))
 
 
 def test_success_records_the_verdict_and_frees_the_slot(pipeline: Pipeline) -> None:
@@ -45,6 +46,7 @@ def test_success_records_the_verdict_and_frees_the_slot(pipeline: Pipeline) -> N
     assert execution["status"] == "SUCCEEDED"
     output = json.loads(execution["output"])
     assert output["outcomes"] == [{"job_id": job["job_id"], "outcome": "SUCCEEDED"}]
+    assert output["counts"] == {"SUCCEEDED": 1}
     record = pipeline.job(job["job_id"])
     assert record is not None
     assert (record["status"], record["attempts"], record["execution_arn"]) == (
@@ -54,9 +56,8 @@ def test_success_records_the_verdict_and_frees_the_slot(pipeline: Pipeline) -> N
     )
     assert record["summary"]["verdict"] == "analysed" and record["results_uri"].endswith("/results.json")
     assert record["task_arn"] == STOPPED_OK["TaskArn"]
-    assert job["slot_holder"] not in pipeline.slots()
-    entered = _entered(pipeline, execution["executionArn"])
-    assert entered == ["Prepare", "Jobs", "Claim", "AcquireSlot", "MarkRunning", "AnalyzeOnSpot", "Record"]
+    assert _pool_is_empty(pipeline)
+    assert _entered(pipeline, execution["executionArn"]) == SUCCESS_PATH  # 7 billed state transitions
 
 
 def test_duplicate_delivery_runs_one_task(pipeline: Pipeline) -> None:
@@ -69,8 +70,9 @@ def test_duplicate_delivery_runs_one_task(pipeline: Pipeline) -> None:
         [pipeline.record_for("twice.mov", put)], {"AnalyzeOnSpot": {"0": returns(STOPPED_OK)}}
     )
     assert (first["status"], second["status"]) == ("SUCCEEDED", "SUCCEEDED")
-    assert json.loads(second["output"])["outcomes"] == [{"job_id": job["job_id"], "outcome": "DUPLICATE"}]
-    assert "AnalyzeOnSpot" not in _entered(pipeline, second["executionArn"])
+    output = json.loads(second["output"])
+    assert output["counts"] == {"duplicate": 1} and output["skipped"][0]["job"]["job_id"] == job["job_id"]
+    assert _entered(pipeline, second["executionArn"]) == ["Prepare", "Jobs", "Conclude"]
     record = pipeline.job(job["job_id"])
     assert record is not None and (record["attempts"], record["execution_arn"]) == (1, first["executionArn"])
 
@@ -102,7 +104,7 @@ def test_spot_interruption_falls_back_to_on_demand(pipeline: Pipeline) -> None:
     )
     assert execution["status"] == "SUCCEEDED"
     entered = _entered(pipeline, execution["executionArn"])
-    assert entered[-3:] == ["AnalyzeOnSpot", "AnalyzeOnDemand", "Record"]
+    assert entered[-4:] == ["AnalyzeOnSpot", "AnalyzeOnDemand", "Record", "Conclude"]
     assert pipeline.job(job["job_id"])["status"] == "SUCCEEDED"  # type: ignore[index]
 
 
@@ -118,24 +120,43 @@ def test_rejection_is_recorded_and_not_retried(pipeline: Pipeline) -> None:
     record = pipeline.job(job["job_id"])
     assert record is not None
     assert (record["status"], record["reason"]) == ("REJECTED", "corrupt file: invalid data found")
-    assert job["slot_holder"] not in pipeline.slots()
+    assert _pool_is_empty(pipeline)
 
 
-def test_retries_exhausted_fails_the_execution_and_the_job(pipeline: Pipeline) -> None:
+def test_retries_exhausted_fail_the_job_inside_the_execution(pipeline: Pipeline) -> None:
     put = pipeline.upload("crash.mp4")
     records = [pipeline.record_for("crash.mp4", put)]
     [job] = _jobs(pipeline, records)
     crash = throws("States.TaskFailed", CRASHED)
     execution = pipeline.run(records, {"AnalyzeOnSpot": {"0": crash}, "AnalyzeOnDemand": {"0-1": crash}})
     assert execution["status"] == "FAILED"
+    error, cause = _failure(execution)
+    assert error == "AnalysisFailed" and f"{job['job_id']}: States.TaskFailed" in cause
     entered = _entered(pipeline, execution["executionArn"])
-    assert entered[-2:] == ["AnalyzeOnSpot", "AnalyzeOnDemand"] and "Record" not in entered
-    assert _failed_attempts(pipeline, execution["executionArn"]) == 3  # Spot once, on-demand twice
-    record = _wait_for_status(pipeline, job["job_id"], "FAILED")
-    assert record["error"] == "States.TaskFailed"
+    assert entered[-4:] == ["AnalyzeOnSpot", "AnalyzeOnDemand", "RecordFailure", "Conclude"]
+    assert "Record" not in entered
+    assert _failed_attempts(pipeline, execution["executionArn"]) == 4  # Spot, on-demand twice, Conclude
+    # Recorded by RecordFailure with the task's own error before the execution ended (the status-change
+    # handler would have written the execution's error, AnalysisFailed).
+    record = pipeline.job(job["job_id"])
+    assert record is not None and (record["status"], record["error"]) == ("FAILED", "States.TaskFailed")
     assert "EssentialContainerExited" in record["cause"]
-    slots = pipeline.slots()
-    assert job["slot_holder"] not in slots
+    assert _pool_is_empty(pipeline)
+
+
+def test_one_failed_job_fails_the_execution_after_its_batch_finished(pipeline: Pipeline) -> None:
+    records = [pipeline.record_for(n, pipeline.upload(n)) for n in ("f1.mp4", "f2.mp4", "f3.mp4")]
+    jobs = _jobs(pipeline, records)
+    for job in jobs[1:]:
+        pipeline.put_results(job["job_id"])
+    # The first job has no results document: its Record fails (ResultsMissing), caught like any failure.
+    execution = pipeline.run(records, {"AnalyzeOnSpot": {"0-9": returns(STOPPED_OK)}})
+    assert execution["status"] == "FAILED"
+    assert _failure(execution)[0] == "AnalysisFailed"
+    statuses = [pipeline.job(j["job_id"])["status"] for j in jobs]  # type: ignore[index]
+    assert statuses == ["FAILED", "SUCCEEDED", "SUCCEEDED"]  # the siblings were not stopped
+    assert pipeline.job(jobs[0]["job_id"])["error"] == "ResultsMissing"  # type: ignore[index]
+    assert _pool_is_empty(pipeline)
 
 
 def test_s3_test_event_is_ignored(pipeline: Pipeline) -> None:
@@ -144,9 +165,8 @@ def test_s3_test_event_is_ignored(pipeline: Pipeline) -> None:
     execution = pipeline.run([record])
     assert execution["status"] == "SUCCEEDED"
     output = json.loads(execution["output"])
-    assert output["jobs"] == [] and output["outcomes"] == []
-    assert [s["outcome"] for s in output["skipped"]] == ["ignored"]
-    assert _entered(pipeline, execution["executionArn"]) == ["Prepare", "Jobs"]
+    assert output["outcomes"] == [] and [s["outcome"] for s in output["skipped"]] == ["ignored"]
+    assert _entered(pipeline, execution["executionArn"]) == ["Prepare", "Jobs", "Conclude"]
 
 
 def test_batch_of_three_records_each_analysed(pipeline: Pipeline) -> None:
@@ -162,7 +182,7 @@ def test_batch_of_three_records_each_analysed(pipeline: Pipeline) -> None:
     assert sorted(o["job_id"] for o in outcomes) == sorted(j["job_id"] for j in jobs)
     assert Counter(o["outcome"] for o in outcomes) == {"SUCCEEDED": 3}
     assert all(pipeline.job(j["job_id"])["status"] == "SUCCEEDED" for j in jobs)  # type: ignore[index]
-    assert pipeline.slots().get("running", 0) == 0
+    assert _pool_is_empty(pipeline)
 
 
 def test_key_with_spaces_and_non_ascii(pipeline: Pipeline) -> None:

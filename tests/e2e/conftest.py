@@ -89,11 +89,16 @@ class Pipeline:
     def runs_of(self, job_id: str) -> list[Any]:
         return [run for run in self.agent.runs() if run.job_id == job_id]
 
-    def semaphore(self) -> dict[str, Any]:
-        from vidpipe.contract.names import Table
-        from vidpipe.local.jobs import get_job
+    @property
+    def pool(self) -> Any:
+        """The slot pool (tasks.slots.SlotPool) of the runtime."""
+        from tasks.slots import SlotPool
 
-        return get_job(self.dynamodb, self.outputs[Output.JOB_TABLE], Table.SEMAPHORE_ID) or {}
+        return SlotPool(self.dynamodb, self.sfn, self.outputs[Output.SLOT_TABLE])
+
+    def slots_free(self) -> bool:
+        """No slot held and nobody waiting."""
+        return self.pool.counter()["running"] == 0 and self.pool.members() == []
 
 
 def start_pipeline(**kwargs: Any) -> Iterator[Pipeline]:

@@ -17,6 +17,6 @@ def test_demo_runs_the_pipeline_end_to_end(tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.output
     assert "execution SUCCEEDED" in result.output
-    for state in ("Prepare", "Claim", "AcquireSlot", "AnalyzeOnSpot", "Record"):
+    for state in ("Prepare", "AcquireSlot", "MarkRunning", "AnalyzeOnSpot", "Record", "Conclude"):
         assert state in result.output
     assert list(tmp_path.glob("*.log")), "the worker's log file"

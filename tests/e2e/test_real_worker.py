@@ -80,4 +80,4 @@ def test_aborting_an_execution_stops_its_worker(pipeline: Pipeline, tmp_path: Pa
     assert run.exit_code == 143  # SIGTERM, the worker contract's TERMINATED
     failed = pipeline.wait_job(up, statuses=("FAILED",))  # the status-change rule saw ABORTED
     assert failed["execution_arn"] == record["execution_arn"]
-    assert pipeline.semaphore().get("running") == 0
+    assert pipeline.slots_free()

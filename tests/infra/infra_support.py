@@ -16,7 +16,8 @@ BASE_CONTEXT: dict[str, Any] = (
     {} if DOCKERFILE_PRESENT else {"vidpipe:workerImage": "example.com/vidpipe-worker:test"}
 )
 
-# Every non-default branch of the stack in one variant: existing VPC, KMS everywhere, ARM64, ERROR logs.
+# Every non-default branch of the stack in one variant: existing VPC, KMS everywhere, ARM64 without Spot,
+# ERROR logs.
 VARIANT_CONTEXT: dict[str, Any] = {
     **BASE_CONTEXT,
     "vidpipe:vpcId": "vpc-0123456789abcdef0",
@@ -24,11 +25,12 @@ VARIANT_CONTEXT: dict[str, Any] = {
     "vidpipe:bucketEncryption": "KMS",
     "vidpipe:tableEncryption": "CUSTOMER_MANAGED",
     "vidpipe:workerArchitecture": "ARM64",
+    "vidpipe:workerSpot": "false",  # Fargate Spot runs no ARM64 tasks
     "vidpipe:lambdaArchitecture": "X86_64",
     "vidpipe:stateMachineLogLevel": "ERROR",
     "vidpipe:removalPolicy": "DESTROY",
     "vidpipe:alarmEmail": "ops@example.com",
-    "vidpipe:pipeBatchSize": "20",
+    "vidpipe:pipeBatchSize": "5",  # within the payload and history bounds of the ASL
     "vidpipe:pipeMaximumBatchingWindowSeconds": "5",
 }
 

@@ -23,6 +23,8 @@ RESOURCE_STAR_ALLOWED: dict[str, str] = {
     "logs:DescribeResourcePolicies": "Account-level read; no resource scoping.",
     "logs:DescribeLogGroups": "Step Functions logging describes log groups; '*' per AWS docs.",
     "ecr:GetAuthorizationToken": "Account-level ECR token for pulling the worker image; no resource scoping.",
+    "states:SendTaskSuccess": "No resource-level permissions (Service Authorization Reference for Step "
+    "Functions: no resource type); the slot pool wakes the AcquireSlot state it hands a slot to.",
 }
 """Every action that may have Resource '*', with the reason. Anything else must name this stack's ARNs."""
 
@@ -70,6 +72,8 @@ def test_other_resources_are_this_stacks_arns(stack_template: dict[str, Any]) ->
     logical_ids = set(stack_template["Resources"])
     families = {r["Properties"]["Family"] for r in stack_template["Resources"].values()
                 if r["Type"] == "AWS::ECS::TaskDefinition"}  # fmt: skip
+    machines = {r["Properties"]["StateMachineName"] for r in stack_template["Resources"].values()
+                if r["Type"] == "AWS::StepFunctions::StateMachine"}  # fmt: skip
     for logical_id, statement in identity_statements(stack_template):
         for resource in _as_list(statement["Resource"]):
             if resource == "*":
@@ -80,7 +84,9 @@ def test_other_resources_are_this_stacks_arns(stack_template: dict[str, Any]) ->
             family = any(f"task-definition/{f}:" in text for f in families)
             # The image asset lives in the CDK bootstrap's container-assets repository of this account/region.
             asset_repository = "container-assets-${AWS::AccountId}-${AWS::Region}" in text
-            assert referenced or managed_rule or family or asset_repository, (
+            # The state machine is named after the stack (no cycle with the functions it invokes).
+            own_executions = any(f":execution:{m}:*" in text for m in machines)
+            assert referenced or managed_rule or family or asset_repository or own_executions, (
                 f"{logical_id}: {text} names no resource of this stack"
             )
             if isinstance(resource, str):
@@ -119,7 +125,9 @@ def test_state_machine_role(synth: Synth, asl_text: str) -> None:
     }
     assert "rule/StepFunctionsGetEventsForECSTaskRule" in json.dumps(by_action["events:PutRule"]["Resource"])
     invoke = json.dumps(by_action["lambda:InvokeFunction"]["Resource"])
-    assert "PrepareFunction" in invoke and "RecordFunction" in invoke and "StatusChangeFunction" not in invoke
+    for name in ("Prepare", "AcquireSlot", "Record", "RecordFailure", "Conclude"):
+        assert f'"{name}Function' in invoke, name
+    assert "StatusChangeFunction" not in invoke and "ReconcileFunction" not in invoke
 
 
 def test_pipe_role(synth: Synth) -> None:
@@ -139,25 +147,41 @@ def test_task_role_reads_videos_and_writes_only_results(synth: Synth) -> None:
     assert "StorageResultsBucket" in json.dumps(put["Resource"]) and "/jobs/*" in json.dumps(put["Resource"])
 
 
+SLOT_POOL = {
+    "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem", "states:SendTaskSuccess", "states:DescribeExecution",
+}  # fmt: skip
+
+
 def test_function_roles(synth: Synth) -> None:
+    """Each function can make exactly the calls its handler makes."""
     logs = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
-    assert _actions(_policy_of(synth.template, "PrepareRole")) == logs | {
-        "s3:GetObject",
-        "s3:GetObjectVersion",
-        "s3:ListBucket",
-        "dynamodb:PutItem",
-    }
-    assert _actions(_policy_of(synth.template, "RecordRole")) == logs | {
-        "s3:GetObject",
-        "dynamodb:UpdateItem",
-    }
-    assert _actions(_policy_of(synth.template, "StatusChangeRole")) == logs | {
-        "states:DescribeExecution",
-        "dynamodb:UpdateItem",
-    }
-    (describe,) = [s for s in _policy_of(synth.template, "StatusChangeRole")
-                   if s["Action"] == "states:DescribeExecution"]  # fmt: skip
-    assert ":execution:" in json.dumps(describe["Resource"])
+    expected = {
+        "Prepare": {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "dynamodb:GetItem",
+                    "dynamodb:PutItem", "dynamodb:UpdateItem"},
+        "AcquireSlot": SLOT_POOL,
+        "Record": {"s3:GetObject"} | SLOT_POOL,
+        "RecordFailure": SLOT_POOL,
+        "Conclude": set(),
+        # Lambda sends failed asynchronous invocations to the on-failure queue with the function's own role.
+        "StatusChange": SLOT_POOL | {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"},
+        "Reconcile": SLOT_POOL,
+    }  # fmt: skip
+    for name, actions in expected.items():
+        assert _actions(_policy_of(synth.template, f"{name}Role")) == logs | actions, name
+    for name in ("AcquireSlot", "Record", "RecordFailure", "StatusChange", "Reconcile"):
+        statements = _policy_of(synth.template, f"{name}Role")
+        (describe,) = [s for s in statements if s["Action"] == "states:DescribeExecution"]
+        assert ":execution:" in json.dumps(describe["Resource"])
+        slot_writes = [s for s in statements if s["Action"] == "dynamodb:ConditionCheckItem"
+                       or "dynamodb:ConditionCheckItem" in _as_list(s["Action"])]  # fmt: skip
+        assert all("StorageSlotTable" in json.dumps(s["Resource"]) for s in slot_writes), name
+    (send,) = [s for s in _policy_of(synth.template, "StatusChangeRole") if "sqs:SendMessage" in s["Action"]]
+    assert "FailuresFailureQueue" in json.dumps(send["Resource"])
+    (query,) = [s for s in _policy_of(synth.template, "ReconcileRole") if s["Action"] == "dynamodb:Query"]
+    assert json.dumps(query["Resource"]).endswith('/index/*"]}') or "/index/*" in json.dumps(
+        query["Resource"]
+    )
 
 
 def test_no_function_uses_a_managed_policy_except_cdks_notification_handler(synth: Synth) -> None:

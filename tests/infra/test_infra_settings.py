@@ -40,13 +40,13 @@ def test_cli_strings_are_parsed() -> None:
     settings = load_settings({
         "vidpipe:workerCpu": "4096", "vidpipe:workerMemoryMiB": "8192", "vidpipe:subnetIds": "subnet-0123456789abcdef0",
         "vidpipe:vpcId": "vpc-0123456789abcdef0", "vidpipe:workerOptions": '{"shots": {"threshold": 0.3}}',
-        "vidpipe:stateMachineLogLevel": "error", "vidpipe:pipeBatchSize": " 10 ",
+        "vidpipe:stateMachineLogLevel": "error", "vidpipe:pipeBatchSize": " 5 ",
     })  # fmt: skip
     assert settings.worker_cpu == 4096
     assert settings.subnet_ids == ("subnet-0123456789abcdef0",)
     assert settings.worker_options == '{"shots":{"threshold":0.3}}'
     assert settings.state_machine_log_level == "ERROR"
-    assert settings.pipe_batch_size == 10
+    assert settings.pipe_batch_size == 5
     assert settings.public_ip == "DISABLED"
 
 

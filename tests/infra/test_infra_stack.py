@@ -14,6 +14,7 @@ from vidpipe.contract.names import (
     VIDEO_SUFFIXES,
     WORKER_CONTAINER_NAME,
     Output,
+    SlotTable,
     Table,
     TaskEnv,
     WorkerEnv,
@@ -60,10 +61,11 @@ def test_kms_variant_encrypts_buckets_and_table_with_customer_keys(variant: Synt
         rule = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
         expected = "AES256" if logical_id.startswith("StorageAccessLogBucket") else "aws:kms"
         assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == expected
-    table = variant.one("AWS::DynamoDB::Table")
-    assert table["SSESpecification"]["SSEType"] == "KMS"
-    assert "KMSMasterKeyId" in table["SSESpecification"]
-    assert table["DeletionProtectionEnabled"] is False  # removalPolicy DESTROY
+    for prefix in ("StorageJobTable", "StorageSlotTable"):
+        table = variant.one("AWS::DynamoDB::Table", prefix)
+        assert table["SSESpecification"]["SSEType"] == "KMS"
+        assert "KMSMasterKeyId" in table["SSESpecification"]
+    assert variant.one("AWS::DynamoDB::Table", "StorageJobTable")["DeletionProtectionEnabled"] is False
     for key in variant.resources("AWS::KMS::Key").values():
         assert key["Properties"]["EnableKeyRotation"] is True
 
@@ -99,7 +101,10 @@ def test_job_table(template: Template, synth: Synth) -> None:
             "DeletionProtectionEnabled": True,
         },
     })  # fmt: skip
-    indexes = {i["IndexName"]: i for i in synth.one("AWS::DynamoDB::Table")["GlobalSecondaryIndexes"]}
+    indexes = {
+        i["IndexName"]: i
+        for i in synth.one("AWS::DynamoDB::Table", "StorageJobTable")["GlobalSecondaryIndexes"]
+    }
     assert indexes[Table.STATUS_INDEX]["KeySchema"] == [
         {"AttributeName": "status", "KeyType": "HASH"},
         {"AttributeName": Table.STATUS_INDEX_SORT, "KeyType": "RANGE"},
@@ -109,6 +114,20 @@ def test_job_table(template: Template, synth: Synth) -> None:
         {"AttributeName": Table.OBJECT_INDEX_SORT, "KeyType": "RANGE"},
     ]
     assert all(i["Projection"] == {"ProjectionType": "ALL"} for i in indexes.values())
+
+
+def test_slot_table_has_a_composite_key_and_holds_only_transient_state(synth: Synth) -> None:
+    table = synth.one("AWS::DynamoDB::Table", "StorageSlotTable")
+    assert table["KeySchema"] == [
+        {"AttributeName": SlotTable.PARTITION_KEY, "KeyType": "HASH"},
+        {"AttributeName": SlotTable.SORT_KEY, "KeyType": "RANGE"},
+    ]
+    assert table["BillingMode"] == "PAY_PER_REQUEST" and "GlobalSecondaryIndexes" not in table
+    assert table["SSESpecification"] == {"SSEEnabled": True}
+    [(logical_id, resource)] = [
+        (k, r) for k, r in synth.resources("AWS::DynamoDB::Table").items() if k.startswith("StorageSlotTable")
+    ]
+    assert resource["DeletionPolicy"] == "Delete" and "TableName" not in resource["Properties"], logical_id
 
 
 # -- queue and pipe ---------------------------------------------------------------------------------------
@@ -172,7 +191,7 @@ def test_pipe_filter_drops_the_s3_test_event() -> None:
 
 def test_variant_pipe_batching(variant: Synth) -> None:
     params = variant.one("AWS::Pipes::Pipe")["SourceParameters"]["SqsQueueParameters"]
-    assert params == {"BatchSize": 20, "MaximumBatchingWindowInSeconds": 5}
+    assert params == {"BatchSize": 5, "MaximumBatchingWindowInSeconds": 5}
 
 
 # -- workflow ---------------------------------------------------------------------------------------------
@@ -202,11 +221,16 @@ def test_every_placeholder_is_substituted_and_nothing_else(synth: Synth, asl_tex
 
 def test_substitution_values(synth: Synth) -> None:
     subs = synth.one("AWS::StepFunctions::StateMachine")["DefinitionSubstitutions"]
-    assert subs["PrepareFunctionArn"]["Fn::GetAtt"][0].startswith("PrepareFunction")
-    assert subs["RecordFunctionArn"]["Fn::GetAtt"][0].startswith("RecordFunction")
+    for name in ("Prepare", "AcquireSlot", "Record", "RecordFailure", "Conclude"):
+        assert subs[f"{name}FunctionArn"]["Fn::GetAtt"][0].startswith(f"{name}Function")
     assert subs["JobTableName"]["Ref"].startswith("StorageJobTable")
     assert subs["ClusterArn"]["Fn::GetAtt"][0].startswith("WorkerCluster")
-    assert subs["TaskDefinitionArn"]["Ref"].startswith("WorkerTaskDefinition")
+    # The family, never the revisioned ARN (a Ref): a redrive after a deploy must run the current worker,
+    # and CloudFormation deregisters the revision a running execution's definition names.
+    family = synth.one("AWS::ECS::TaskDefinition")["Family"]
+    assert subs["TaskDefinitionFamily"] == family and isinstance(family, str)
+    assert subs["FirstCapacityProvider"] == "FARGATE_SPOT"
+    assert (subs["SlotWaitSeconds"], subs["AnalysisTimeoutSeconds"]) == ("3600", "10800")
     joined = subs["SubnetIds"]["Fn::Join"]
     assert joined[0] == "," and len(joined[1]) == 2
     assert subs["SecurityGroupIds"]["Fn::GetAtt"][0].startswith("NetworkTaskSecurityGroup")
@@ -220,6 +244,7 @@ def test_variant_uses_the_existing_vpc_and_error_logging(variant: Synth) -> None
         props["DefinitionSubstitutions"]["SubnetIds"] == "subnet-0123456789abcdef0,subnet-0fedcba9876543210"
     )
     assert props["DefinitionSubstitutions"]["AssignPublicIp"] == "DISABLED"
+    assert props["DefinitionSubstitutions"]["FirstCapacityProvider"] == "FARGATE"  # ARM64: no Spot
     assert props["LoggingConfiguration"]["Level"] == "ERROR"
     assert variant.resources("AWS::EC2::VPC") == {}
     assert variant.one("AWS::EC2::SecurityGroup")["VpcId"] == "vpc-0123456789abcdef0"
@@ -230,7 +255,7 @@ def test_status_change_rule(template: Template) -> None:
         "EventPattern": {
             "source": ["aws.states"],
             "detail-type": ["Step Functions Execution Status Change"],
-            "detail": {"status": ["FAILED", "TIMED_OUT", "ABORTED"],
+            "detail": {"status": ["ABORTED", "TIMED_OUT", "FAILED"],
                        "stateMachineArn": [{"Ref": Match.string_like_regexp("^WorkflowStateMachine")}]},
         },
         "Targets": [{
@@ -240,6 +265,29 @@ def test_status_change_rule(template: Template) -> None:
             "Id": Match.any_value(),
         }],
     })  # fmt: skip
+
+
+def test_status_change_failures_go_to_a_queue(template: Template) -> None:
+    """EventBridge invokes the function asynchronously: after Lambda's two retries a failed event lands in a
+    queue (alarmed) instead of being dropped."""
+    template.has_resource_properties("AWS::Lambda::EventInvokeConfig", {
+        "FunctionName": {"Ref": Match.string_like_regexp("^StatusChangeFunction")},
+        "MaximumRetryAttempts": 2,
+        "DestinationConfig": {"OnFailure": {
+            "Destination": {"Fn::GetAtt": [Match.string_like_regexp("^FailuresFailureQueue"), "Arn"]}}},
+    })  # fmt: skip
+
+
+def test_reconciler_runs_on_a_schedule(synth: Synth) -> None:
+    schedule = synth.one("AWS::Scheduler::Schedule")
+    assert schedule["ScheduleExpression"] == "rate(5 minutes)"
+    assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    assert schedule["Target"]["Arn"]["Fn::GetAtt"][0].startswith("ReconcileFunction")
+    assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    role = synth.one("AWS::IAM::Role", "ReconcilerRole")
+    [statement] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert set(statement["Condition"]) == {"StringEquals", "ArnLike"}  # confused-deputy protection
 
 
 # -- compute ----------------------------------------------------------------------------------------------
@@ -311,23 +359,32 @@ def test_security_group_allows_no_inbound(synth: Synth) -> None:
 
 
 # -- Lambda -----------------------------------------------------------------------------------------------
-HANDLERS = {"Prepare": "tasks.prepare.handler", "Record": "tasks.record.handler",
-            "StatusChange": "tasks.status_change.handler"}  # fmt: skip
+HANDLERS = {"Prepare": "tasks.prepare.handler", "AcquireSlot": "tasks.acquire_slot.handler",
+            "Record": "tasks.record.handler", "RecordFailure": "tasks.record_failure.handler",
+            "Conclude": "tasks.conclude.handler", "StatusChange": "tasks.status_change.handler",
+            "Reconcile": "tasks.reconcile.handler"}  # fmt: skip
 
 
 @pytest.mark.parametrize("prefix", HANDLERS)
 def test_functions(synth: Synth, prefix: str) -> None:
     props = synth.one("AWS::Lambda::Function", f"{prefix}Function")
     assert props["Handler"] == HANDLERS[prefix]
-    assert props["Runtime"] == "python3.11"
+    assert props["Runtime"] == "python3.14"
     assert props["Architectures"] == ["arm64"]
     assert props["TracingConfig"] == {"Mode": "Active"}
     assert props["LoggingConfig"]["LogGroup"]["Ref"].startswith(f"{prefix}Logs")
     env = props["Environment"]["Variables"]
     assert env[TaskEnv.MAX_BYTES] == "2147483648"
     assert env[TaskEnv.TABLE]["Ref"].startswith("StorageJobTable")
+    assert env[TaskEnv.SLOT_TABLE]["Ref"].startswith("StorageSlotTable")
     assert env[TaskEnv.RESULTS_BUCKET]["Ref"].startswith("StorageResultsBucket")
-    assert set(env) == {TaskEnv.TABLE, TaskEnv.RESULTS_BUCKET, TaskEnv.MAX_BYTES, "POWERTOOLS_SERVICE_NAME"}
+    assert set(env) == {
+        TaskEnv.TABLE,
+        TaskEnv.SLOT_TABLE,
+        TaskEnv.RESULTS_BUCKET,
+        TaskEnv.MAX_BYTES,
+        "POWERTOOLS_SERVICE_NAME",
+    }
 
 
 def test_log_groups_have_retention(synth: Synth) -> None:
@@ -341,7 +398,7 @@ def test_alarms_publish_to_an_encrypted_topic(synth: Synth) -> None:
     topic = synth.one("AWS::SNS::Topic")
     assert topic["KmsMasterKeyId"]["Fn::GetAtt"][0].startswith("MonitoringTopicKey")
     alarms = synth.resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 8
+    assert len(alarms) == 13  # executions x2, pipe, three queues, seven functions' errors
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [
             {"Ref": next(iter(synth.resources("AWS::SNS::Topic")))}

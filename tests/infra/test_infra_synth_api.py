@@ -37,13 +37,25 @@ def test_documented_lookups_find_each_part(synth: Synth) -> None:
     assert queue["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 5
     resource_with_prefix(t, "AWS::SQS::Queue", "IngestDeadLetterQueue")
     resource_with_prefix(t, "AWS::SQS::Queue", "FailuresDeadLetterQueue")
+    resource_with_prefix(t, "AWS::SQS::Queue", "FailuresFailureQueue")
+    resource_with_prefix(t, "AWS::DynamoDB::Table", "StorageJobTable")
+    resource_with_prefix(t, "AWS::DynamoDB::Table", "StorageSlotTable")
+    resource_with_prefix(t, "AWS::Scheduler::Schedule", "ReconcilerSchedule")
+    resource_with_prefix(t, "AWS::Lambda::EventInvokeConfig", "StatusChangeFunctionEventInvokeConfig")
     _, pipe = resource_with_prefix(t, "AWS::Pipes::Pipe", "IngestPipe")
     assert pipe["Properties"]["TargetParameters"]["StepFunctionStateMachineParameters"]["InvocationType"]
-    for prefix in ("PrepareFunction", "RecordFunction", "StatusChangeFunction"):
-        resource_with_prefix(t, "AWS::Lambda::Function", prefix)
+    for name in (
+        "Prepare",
+        "AcquireSlot",
+        "Record",
+        "RecordFailure",
+        "Conclude",
+        "StatusChange",
+        "Reconcile",
+    ):
+        resource_with_prefix(t, "AWS::Lambda::Function", f"{name}Function")
     for single in (
         "AWS::ECS::TaskDefinition",
-        "AWS::DynamoDB::Table",
         "AWS::Events::Rule",
         "AWS::Pipes::Pipe",
     ):

@@ -117,7 +117,7 @@ def test_unregistered_function_keeps_moto_behaviour() -> None:
 
 @pytest.mark.parametrize("key", ["prepare", "arn:aws:lambda:us-east-1:123456789012:function:prepare:$LATEST"])
 def test_function_key_accepts_names_and_arns(key: str) -> None:
-    assert moto_patches._function_key(key) == "prepare"
+    assert moto_patches.awslambda._function_key(key) == "prepare"
 
 
 def test_base_environ_hides_the_running_handlers_variables(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,7 +1,8 @@
 """The real pipeline definition runs on patched moto: Spot interruption -> on-demand fallback -> Record.
 
 A compatibility check of the patches against statemachine/pipeline.asl.json (the definition tests own its
-paths); Lambda handlers are stand-ins registered in-process, ECS tasks are finished by a fake agent.
+paths, with the real handlers); here the Lambda handlers are minimal stand-ins registered in-process (the
+slot is granted at once through SendTaskSuccess, as AcquireSlot does), ECS tasks are finished by a fake agent.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ JOB = {
     "object_uri": "s3://videos/a b.mp4",
     "results_bucket": "results",
     "results_key": "jobs/j1/results.json",
-    "slot_holder": "holder_j1",
 }
 
 
@@ -41,16 +41,26 @@ def _definition(ecs_env: dict[str, str]) -> str:
         AttributeDefinitions=[{"AttributeName": "job_id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    boto3.client("dynamodb", region_name=REGION).put_item(
+        TableName="jobs",
+        Item={"job_id": {"S": "j1"}, "status": {"S": "RECEIVED"}, "execution_arn": {"S": "set below"}},
+    )
     values = {
         "PrepareFunctionArn": create_function("prepare"),
+        "AcquireSlotFunctionArn": create_function("acquire_slot"),
         "RecordFunctionArn": create_function("record"),
+        "RecordFailureFunctionArn": create_function("record_failure"),
+        "ConcludeFunctionArn": create_function("conclude"),
         "JobTableName": "jobs",
         "ClusterArn": ecs_env["cluster"],
-        "TaskDefinitionArn": ecs_env["task_definition"],
+        "TaskDefinitionFamily": ecs_env["task_definition"].rsplit("/", 1)[-1].split(":")[0],
         "SubnetIds": ecs_env["subnet"],
         "SecurityGroupIds": ecs_env["security_group"],
         "AssignPublicIp": "ENABLED",
+        "FirstCapacityProvider": "FARGATE_SPOT",
         "MaxConcurrentTasks": "2",
+        "SlotWaitSeconds": "60",
+        "AnalysisTimeoutSeconds": "60",
     }
     text = ASL.read_text(encoding="utf-8")
     for name, value in values.items():
@@ -62,7 +72,25 @@ def _definition(ecs_env: dict[str, str]) -> str:
 def test_pipeline_spot_interruption_falls_back_to_on_demand(sfn: Any, ecs_env: dict[str, str]) -> None:
     definition = _definition(ecs_env)
     recorded: list[dict[str, Any]] = []
-    moto_patches.register_lambda_handler("prepare", lambda event, context: {"jobs": [JOB], "skipped": []})
+
+    def prepare(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        boto3.client("dynamodb", region_name=REGION).update_item(  # the claim: this execution owns the job
+            TableName="jobs",
+            Key={"job_id": {"S": "j1"}},
+            UpdateExpression="SET execution_arn = :e",
+            ExpressionAttributeValues={":e": {"S": event["execution_arn"]}},
+        )
+        return {"jobs": [JOB], "skipped": []}
+
+    def acquire_slot(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        boto3.client("stepfunctions", region_name=REGION).send_task_success(
+            taskToken=event["token"], output="{}"
+        )
+        return {}
+
+    moto_patches.register_lambda_handler("prepare", prepare)
+    moto_patches.register_lambda_handler("acquire_slot", acquire_slot)
+    moto_patches.register_lambda_handler("conclude", lambda event, context: {"outcomes": event["outcomes"]})
     moto_patches.register_lambda_handler(
         "record",
         lambda event, context: (

@@ -1,4 +1,5 @@
-"""Defects (12) and (13): S3 event records carry versionId/sequencer; $$.State.EnteredTime is AWS-formatted."""
+"""Defects (12), (13) and (15): S3 event records carry versionId/sequencer; the context object's times are
+AWS-formatted and it has ``$$.Execution.RedriveCount``."""
 
 from __future__ import annotations
 
@@ -42,3 +43,23 @@ def test_entered_time_has_milliseconds_and_z(sfn: Any) -> None:
     started = sfn.start_execution(stateMachineArn=create_sm(sfn, definition), name="time", input="{}")
     output = json.loads(wait_for_execution(sfn, started["executionArn"])["output"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", output["t"]), output
+
+
+def test_execution_context_has_aws_start_time_and_redrive_count(sfn: Any) -> None:
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Pass",
+                "Parameters": {
+                    "start.$": "$$.Execution.StartTime",
+                    "redrives.$": "$$.Execution.RedriveCount",
+                },
+                "End": True,
+            }
+        },
+    }
+    started = sfn.start_execution(stateMachineArn=create_sm(sfn, definition), name="ctx", input="{}")
+    output = json.loads(wait_for_execution(sfn, started["executionArn"])["output"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", output["start"]), output
+    assert output["redrives"] == 0

@@ -40,3 +40,23 @@ def test_interrupted_callback_wait_ends_instead_of_raising() -> None:
 
     wait = StateTaskServiceCallback._wait_for_task_token_timeout
     assert wait(None, {"not": "a timeout"}, Endpoint()) is None  # type: ignore[arg-type]
+
+
+def test_stopping_an_execution_that_waits_on_a_task_token_aborts_it_at_once(sfn: Any) -> None:
+    """Without the patch the stopped execution stays RUNNING until the waiting state's timeout (here 300 s)."""
+    import boto3
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queue = sqs.create_queue(QueueName="tokens")["QueueUrl"]
+    wait = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+        "TimeoutSeconds": 300,
+        "End": True,
+    }
+    arn = create_sm(sfn, inline_map("Wait", wait), name="waits")
+    started = sfn.start_execution(stateMachineArn=arn, name="parked", input=json.dumps([{"job": "j"}]))
+    assert sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=10).get("Messages"), "never parked"
+    sfn.stop_execution(executionArn=started["executionArn"], cause="operator")
+    assert wait_for_execution(sfn, started["executionArn"], timeout=10)["status"] == "ABORTED"

@@ -1,4 +1,5 @@
-"""Prepare against moto: missing, too large and empty objects are recorded REJECTED; valid ones become jobs."""
+"""Prepare against moto: missing, too large and empty objects are recorded REJECTED; valid ones are claimed
+for the execution (duplicates are skipped, a retried claim is not a duplicate, replays and redrives re-claim)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tasks.errors import TransientError
+from tasks.job_table import JobTable
 from tasks.prepare import check_object, prepare
 from tests.conftest import load_event
 from tests.tasks.conftest import RESULTS_BUCKET, notification, upload
@@ -16,10 +18,11 @@ from vidpipe.contract.validation import validate
 ARN = "arn:aws:states:us-east-1:123456789012:execution:pipeline:e1"
 
 
-def _prepare(aws: dict[str, Any], records: list[Any], max_bytes: int = 10_000) -> dict[str, Any]:
-    return prepare(
-        {"records": records, "execution_arn": ARN}, aws["s3"], aws["table"], RESULTS_BUCKET, max_bytes
-    )
+def _prepare(
+    aws: dict[str, Any], records: list[Any], max_bytes: int = 10_000, arn: str = ARN, redrives: int = 0
+) -> dict[str, Any]:
+    event = {"records": records, "execution_arn": arn, "redrive_count": redrives}
+    return prepare(event, aws["s3"], aws["table"], RESULTS_BUCKET, max_bytes)
 
 
 def test_valid_upload_becomes_a_job_with_the_real_size(aws: dict[str, Any]) -> None:
@@ -28,7 +31,90 @@ def test_valid_upload_becomes_a_job_with_the_real_size(aws: dict[str, Any]) -> N
     [job] = out["jobs"]
     assert (job["key"], job["size"], job["version"]) == ("clips/a b.mp4", 100, put["VersionId"])
     assert out["skipped"] == []
-    assert aws["table"].get(job["job_id"]) is None  # the Claim state writes it, not Prepare
+    record = aws["table"].get(job["job_id"])
+    assert (record["status"], record["execution_arn"], record["attempts"]) == ("RECEIVED", ARN, 1)
+    assert record["execution_arns"] == [ARN] and record["claim_redrive_count"] == 0
+    validate(record, "job_record")
+
+
+def _one_upload(aws: dict[str, Any], key: str = "once.mp4") -> list[Any]:
+    put = upload(aws["s3"], key)
+    return [notification(key, put["VersionId"], put["ETag"], 10)]
+
+
+def test_a_duplicate_delivery_is_skipped(aws: dict[str, Any]) -> None:
+    records = _one_upload(aws)
+    [job] = _prepare(aws, records)["jobs"]
+    second = _prepare(aws, records, arn=ARN + "-2")
+    assert second["jobs"] == [] and second["skipped"][0]["outcome"] == "duplicate"
+    assert aws["table"].get(job["job_id"])["execution_arn"] == ARN
+
+
+def test_the_same_object_twice_in_one_batch_is_one_job(aws: dict[str, Any]) -> None:
+    records = _one_upload(aws) * 2
+    out = _prepare(aws, records)
+    assert len(out["jobs"]) == 1 and out["skipped"][0]["reason"].startswith("duplicate:")
+
+
+def test_a_retried_prepare_keeps_its_claim(aws: dict[str, Any]) -> None:
+    records = _one_upload(aws)
+    [job] = _prepare(aws, records)["jobs"]
+    assert _prepare(aws, records)["jobs"] == [job]  # the Lambda ran again: still this execution's
+    assert aws["table"].get(job["job_id"])["attempts"] == 1
+
+
+def test_a_claim_applied_then_answered_with_an_error_is_not_a_duplicate(aws: dict[str, Any]) -> None:
+    """DynamoDB applied the claim, then the call failed with a 500: the retry finds the job its own."""
+
+    class AppliedThenError:
+        def __init__(self, client: Any) -> None:
+            self.client, self.faults = client, 1
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.client, name)
+
+        def update_item(self, **kwargs: Any) -> Any:
+            answer = self.client.update_item(**kwargs)
+            if self.faults:
+                self.faults -= 1
+                raise ClientError({"Error": {"Code": "InternalServerError"}}, "UpdateItem")
+            return answer
+
+    records = _one_upload(aws)
+    flaky = JobTable(AppliedThenError(aws["dynamodb"]), "jobs")
+    with pytest.raises(ClientError):
+        prepare({"records": records, "execution_arn": ARN}, aws["s3"], flaky, RESULTS_BUCKET, 10_000)
+    [job] = prepare({"records": records, "execution_arn": ARN}, aws["s3"], flaky, RESULTS_BUCKET, 10_000)[
+        "jobs"
+    ]
+    record = aws["table"].get(job["job_id"])
+    assert (record["status"], record["attempts"], record["execution_arns"]) == ("RECEIVED", 1, [ARN])
+
+
+def _fail(aws: dict[str, Any], job_id: str) -> None:
+    aws["table"].record_failure(job_id, ARN, {"error": "States.TaskFailed", "cause": "crash"})
+
+
+def test_a_failed_job_is_claimed_again_by_a_replay_and_by_a_redrive(aws: dict[str, Any]) -> None:
+    records = _one_upload(aws)
+    [job] = _prepare(aws, records)["jobs"]
+    _fail(aws, job["job_id"])
+    assert _prepare(aws, records, redrives=1)["jobs"] == [job]  # the same execution, redriven
+    record = aws["table"].get(job["job_id"])
+    assert (record["attempts"], record["execution_arns"], record["claim_redrive_count"]) == (2, [ARN], 1)
+    assert "error" not in record and "cause" not in record
+    _fail(aws, job["job_id"])
+    assert _prepare(aws, records, arn=ARN + "-replay")["jobs"] == [job]  # a restart: a new execution
+    record = aws["table"].get(job["job_id"])
+    assert (record["attempts"], record["execution_arns"]) == (3, [ARN, ARN + "-replay"])
+
+
+def test_a_finished_job_is_never_claimed_again(aws: dict[str, Any]) -> None:
+    records = _one_upload(aws)
+    [job] = _prepare(aws, records)["jobs"]
+    aws["table"].record_verdict(job["job_id"], ARN, {"status": "SUCCEEDED"})
+    assert _prepare(aws, records, redrives=1)["jobs"] == []
+    assert _prepare(aws, records, arn=ARN + "-replay")["jobs"] == []
 
 
 def test_missing_object_is_rejected_and_recorded(aws: dict[str, Any]) -> None:

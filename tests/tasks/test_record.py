@@ -10,7 +10,8 @@ import pytest
 from tasks.batch import make_job
 from tasks.errors import InvalidResults, ResultsMissing
 from tasks.record import record
-from tests.tasks.conftest import RESULTS_BUCKET, TABLE
+from tasks.slots import Request
+from tests.tasks.conftest import RESULTS_BUCKET
 from vidpipe.contract.validation import validate
 
 ARN = "arn:aws:states:us-east-1:123456789012:execution:pipeline:e1"
@@ -33,27 +34,13 @@ def _document(job: dict[str, Any], verdict: str = "analysed") -> dict[str, Any]:
     return doc
 
 
-def _claimed_job(aws: dict[str, Any]) -> dict[str, Any]:
-    """A job as the Claim, AcquireSlot and MarkRunning states leave it."""
+def _claimed_job(aws: dict[str, Any], holds_slot: bool = True) -> dict[str, Any]:
+    """A job as Prepare's claim, AcquireSlot and MarkRunning leave it (RUNNING, holding a slot)."""
     job = make_job("videos", "a b.mp4", "v1", "etag", 10, "2026-11-23T10:00:00.000Z", RESULTS_BUCKET)
-    now = "2026-11-23T10:00:01.000Z"
-    aws["dynamodb"].put_item(
-        TableName=TABLE,
-        Item={
-            "job_id": {"S": job["job_id"]},
-            "status": {"S": "RUNNING"},
-            "bucket": {"S": job["bucket"]},
-            "key": {"S": job["key"]},
-            "object_uri": {"S": job["object_uri"]},
-            "execution_arn": {"S": ARN},
-            "created_at": {"S": now},
-            "updated_at": {"S": now},
-        },
-    )
-    aws["dynamodb"].put_item(
-        TableName=TABLE,
-        Item={"job_id": {"S": "__slots__analysis"}, "running": {"N": "1"}, job["slot_holder"]: {"S": ARN}},
-    )
+    aws["table"].claim(job, ARN, 0, "2026-11-23T10:00:01.000Z")
+    if holds_slot:
+        grant = Request(job["job_id"], ARN, "2026-11-23T10:00:00.000Z", 0, "token-of-a-finished-state", 2)
+        aws["pool"].acquire(grant)  # its token is long gone: the pool only notes that it could not wake it
     return job
 
 
@@ -71,24 +58,27 @@ def _event(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _record(aws: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    return record(event, aws["s3"], aws["table"], aws["pool"])
+
+
 def test_analysed_video_succeeds_and_frees_the_slot(aws: dict[str, Any]) -> None:
     job = _claimed_job(aws)
     _put(aws, job, _document(job))
-    assert record(_event(job), aws["s3"], aws["table"]) == {"job_id": job["job_id"], "status": "SUCCEEDED"}
+    assert _record(aws, _event(job)) == {"job_id": job["job_id"], "status": "SUCCEEDED"}
     item = aws["table"].get(job["job_id"])
     assert item["status"] == "SUCCEEDED"
     assert item["summary"] == {"verdict": "analysed", "duration_seconds": 12.5, "shots": 3}
     assert item["results_uri"] == f"s3://{RESULTS_BUCKET}/{job['results_key']}"
     assert item["task_arn"].endswith("/abc") and item["finished_at"] == "2026-11-23T10:01:00.000Z"
     validate(item, "job_record")
-    slots = aws["table"].slots()
-    assert slots["running"] == 0 and job["slot_holder"] not in slots
+    assert aws["pool"].counter()["running"] == 0 and aws["pool"].members() == []
 
 
 def test_rejection_verdict_is_recorded_rejected_with_its_reason(aws: dict[str, Any]) -> None:
     job = _claimed_job(aws)
     _put(aws, job, _document(job, "rejected"))
-    assert record(_event(job), aws["s3"], aws["table"])["status"] == "REJECTED"
+    assert _record(aws, _event(job))["status"] == "REJECTED"
     item = aws["table"].get(job["job_id"])
     assert (item["status"], item["reason"]) == ("REJECTED", "corrupt file: moov atom not found")
 
@@ -96,24 +86,24 @@ def test_rejection_verdict_is_recorded_rejected_with_its_reason(aws: dict[str, A
 def test_recording_twice_releases_the_slot_once(aws: dict[str, Any]) -> None:
     job = _claimed_job(aws)
     _put(aws, job, _document(job))
-    record(_event(job), aws["s3"], aws["table"])
-    record(_event(job), aws["s3"], aws["table"])
-    assert aws["table"].slots()["running"] == 0
+    _record(aws, _event(job))
+    _record(aws, _event(job))
+    assert aws["pool"].counter()["running"] == 0
 
 
 def test_job_claimed_by_another_execution_is_not_overwritten(aws: dict[str, Any]) -> None:
     job = _claimed_job(aws)
     _put(aws, job, _document(job))
     event = {**_event(job), "execution_arn": ARN + "-old"}
-    assert record(event, aws["s3"], aws["table"])["status"] == "SUPERSEDED"
-    assert aws["table"].get(job["job_id"])["status"] == "RUNNING"
-    assert aws["table"].slots()["running"] == 1  # the slot belongs to the owner
+    assert _record(aws, event)["status"] == "SUPERSEDED"
+    assert aws["table"].get(job["job_id"])["status"] == "RECEIVED"
+    assert aws["pool"].counter()["running"] == 1  # the slot belongs to the owner
 
 
 def test_missing_results_document(aws: dict[str, Any]) -> None:
     job = _claimed_job(aws)
     with pytest.raises(ResultsMissing, match="no results document"):
-        record(_event(job), aws["s3"], aws["table"])
+        _record(aws, _event(job))
 
 
 @pytest.mark.parametrize("document", ["{not json", {"verdict": "analysed"}])
@@ -121,5 +111,5 @@ def test_invalid_results_document(aws: dict[str, Any], document: Any) -> None:
     job = _claimed_job(aws)
     _put(aws, job, document)
     with pytest.raises(InvalidResults):
-        record(_event(job), aws["s3"], aws["table"])
-    assert aws["table"].get(job["job_id"])["status"] == "RUNNING"
+        _record(aws, _event(job))
+    assert aws["table"].get(job["job_id"])["status"] == "RECEIVED"

@@ -62,6 +62,7 @@ class TaskEnv:
     """Environment variables of the Lambda handlers."""
 
     TABLE: Final = "VIDPIPE_TABLE"
+    SLOT_TABLE: Final = "VIDPIPE_SLOT_TABLE"
     RESULTS_BUCKET: Final = "VIDPIPE_RESULTS_BUCKET"
     MAX_BYTES: Final = "VIDPIPE_MAX_BYTES"
 
@@ -78,10 +79,17 @@ class Table:
     OBJECT_INDEX: Final = "by-object"  # partition: object_uri ("s3://bucket/key"), sort: created_at
     OBJECT_INDEX_PARTITION: Final = "object_uri"
     OBJECT_INDEX_SORT: Final = "created_at"
-    # The concurrency semaphore is one item of the same table: a counter plus one attribute per holder.
+    # vidpipe 0.1 kept its concurrency semaphore as this item of the job table; a table upgraded in place may
+    # still hold it, so listings skip it. The slot pool now has its own table (SlotTable).
     SEMAPHORE_ID: Final = "__slots__analysis"
-    SEMAPHORE_COUNT: Final = "running"
-    SEMAPHORE_HOLDER_PREFIX: Final = "holder_"
+
+
+class SlotTable:
+    """Key schema of the slot table: the analysis slot pool (see tasks/slots.py for its items)."""
+
+    PARTITION_KEY: Final = "pk"
+    SORT_KEY: Final = "sk"
+    POOL: Final = "analysis"
 
 
 RESULTS_PREFIX: Final = "jobs/"  # results/<job id>/results.json in the results bucket
@@ -103,6 +111,7 @@ class Output:
     DLQ_URL: Final = "DeadLetterQueueUrl"
     STATE_MACHINE_ARN: Final = "StateMachineArn"
     JOB_TABLE: Final = "JobTableName"
+    SLOT_TABLE: Final = "SlotTableName"
     WORKER_LOG_GROUP: Final = "WorkerLogGroupName"
     WORKER_LOG_STREAM_PREFIX: Final = "WorkerLogStreamPrefix"
     CLUSTER_ARN: Final = "ClusterArn"

@@ -1,7 +1,7 @@
 """Create the stack's resources in moto from the synthesized template.
 
 Only the resources the pipeline needs are created: the closure of what the stack's Outputs, the pipe, the
-status-change rule and the bucket notifications reference (so CDK's own helper functions and roles are
+status-change rule, the bucket notifications and the worker's task definition reference (so CDK's own helper functions and roles are
 skipped). Each resource type has one small creator that reads the template's properties, resolved against
 the local resources already created (:class:`~vidpipe.local.template.Resolver`); creation follows the
 references (topological order). The deployed VPC is replaced by one local VPC, subnet and security group
@@ -26,7 +26,9 @@ from vidpipe.local.template import Resolver, Resource, Template, TemplateError, 
 log = logging.getLogger(__name__)
 
 NETWORK_TYPES = ("AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::SecurityGroup")
-ROOT_TYPES = ("AWS::Pipes::Pipe", "AWS::Events::Rule", "Custom::S3BucketNotifications")
+ROOT_TYPES = ("AWS::Pipes::Pipe", "AWS::Events::Rule", "Custom::S3BucketNotifications",
+              # The state machine names the worker's task definition by family, a literal: no reference leads to it.
+              "AWS::ECS::TaskDefinition")  # fmt: skip
 
 
 @dataclass

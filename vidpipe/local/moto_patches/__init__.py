@@ -1,0 +1,130 @@
+"""Every patch vidpipe applies to moto, in one package, for exactly moto 5.2.5.
+
+Call :func:`apply` once (it is idempotent and thread-safe) before creating moto backends or starting a
+``ThreadedMotoServer``. One module per patched service, so a defect's patch is found by its service
+(``docs/moto-patches.md`` has the table of defects, patches and tests):
+
+* :mod:`.stepfunctions`: the Step Functions interpreter (name normalisation, JSONata, JSONPath, task tokens,
+  execution names, context object, Map errors, stopped executions, logging noise);
+* :mod:`.ecs_integration`: the interpreter's ECS integration (RunTask fields, ECS error names, ``.sync``);
+* :mod:`.ecs`: moto's ECS backend, with hooks for the local Fargate agent;
+* :mod:`.awslambda`: moto's Lambda, running registered Python handlers in-process;
+* :mod:`.s3`: S3 event notifications;
+* :mod:`.mock_config`: Step Functions Local's mock config (``<arn>#TestCase``).
+
+Each ``_patch_*`` function fixes one measured defect; its docstring names the defect, what AWS does and why
+the patch is correct. Public hooks for the local runtime are re-exported here:
+
+* Lambda: :func:`register_lambda_handler`, :func:`unregister_lambda_handler`, :func:`clear_lambda_handlers`
+  run a Python handler in-process whenever moto's Lambda is invoked (by a state machine or by boto3).
+* ECS (local Fargate agent): :func:`set_ecs_task_listener` is told about every task ``RunTask`` creates and
+  keeps those tasks RUNNING; :func:`stop_ecs_task` reports the container's exit code and the stop code.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import moto
+
+from vidpipe.local.moto_patches import awslambda, ecs, ecs_integration, mock_config, s3, stepfunctions
+from vidpipe.local.moto_patches.awslambda import (
+    LambdaHandler,
+    LambdaRegistration,
+    LocalLambdaContext,
+    base_environ,
+    clear_lambda_handlers,
+    invoke_registered_handler,
+    register_lambda_handler,
+    unregister_lambda_handler,
+)
+from vidpipe.local.moto_patches.ecs import (
+    EcsTaskLaunch,
+    EcsTaskListener,
+    mark_ecs_task_running,
+    set_ecs_task_listener,
+    stop_ecs_task,
+)
+from vidpipe.local.moto_patches.ecs_integration import (
+    ECS_RUN_TASK_EXTRA_PARAMETERS,
+    FAILING_STOP_CODES,
+    ecs_error_name,
+    ecs_task_failed,
+)
+from vidpipe.local.moto_patches.stepfunctions import aws_timestamp
+
+EXPECTED_MOTO_VERSION = "5.2.5"
+
+_APPLY_LOCK = threading.Lock()
+_applied = False
+
+# Order matters where two patches wrap the same method: the unnamed-execution fix (stepfunctions) is wrapped
+# by the mock config's StartExecution (mock_config).
+_PATCHES: tuple[Callable[[], None], ...] = (
+    *stepfunctions.PATCHES,
+    *s3.PATCHES,
+    *ecs_integration.PATCHES,
+    *mock_config.PATCHES,
+    *awslambda.PATCHES,
+    *ecs.PATCHES,
+)
+
+
+class UnsupportedMotoVersionError(RuntimeError):
+    """Raised by :func:`apply` when the installed moto is not the exact version these patches were written for."""
+
+
+def check_moto_version(version: str | None = None) -> None:
+    """Raise :class:`UnsupportedMotoVersionError` unless ``version`` (default: installed moto) is 5.2.5."""
+    found = moto.__version__ if version is None else version
+    if found != EXPECTED_MOTO_VERSION:
+        raise UnsupportedMotoVersionError(
+            f"vidpipe.local.moto_patches targets moto=={EXPECTED_MOTO_VERSION} exactly, found moto=={found}. "
+            "The patches replace moto internals; re-check every defect (tests/moto_patches) before "
+            "changing the pin in pyproject.toml and constraints.txt."
+        )
+
+
+def apply() -> None:
+    """Apply every patch once. Idempotent; refuses (raises) on any moto other than 5.2.5."""
+    global _applied
+    with _APPLY_LOCK:
+        if _applied:
+            return
+        check_moto_version()
+        for patch in _PATCHES:
+            patch()
+        _applied = True
+
+
+def is_applied() -> bool:
+    """True once :func:`apply` has run."""
+    return _applied
+
+
+__all__ = [
+    "ECS_RUN_TASK_EXTRA_PARAMETERS",
+    "EXPECTED_MOTO_VERSION",
+    "FAILING_STOP_CODES",
+    "EcsTaskLaunch",
+    "EcsTaskListener",
+    "LambdaHandler",
+    "LambdaRegistration",
+    "LocalLambdaContext",
+    "UnsupportedMotoVersionError",
+    "apply",
+    "aws_timestamp",
+    "base_environ",
+    "check_moto_version",
+    "clear_lambda_handlers",
+    "ecs_error_name",
+    "ecs_task_failed",
+    "invoke_registered_handler",
+    "is_applied",
+    "mark_ecs_task_running",
+    "register_lambda_handler",
+    "set_ecs_task_listener",
+    "stop_ecs_task",
+    "unregister_lambda_handler",
+]

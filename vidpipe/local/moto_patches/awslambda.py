@@ -1,0 +1,235 @@
+"""Patches of moto 5.2.5's Lambda: run a registered Python handler in-process on Invoke (defect 9).
+
+Applied by :func:`vidpipe.local.moto_patches.apply`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import logging
+import os
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+LOG = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# (9) Lambda handlers in-process
+# ---------------------------------------------------------------------------------------------------------
+
+LambdaHandler = Callable[[Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class LambdaRegistration:
+    """A Python handler that stands in for a Lambda function, plus environment variables to add to it."""
+
+    handler: LambdaHandler
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LocalLambdaContext:
+    """The subset of the Lambda context object that handlers and Powertools use."""
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = ""
+    _deadline: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.UTC))
+
+    def __post_init__(self) -> None:
+        self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = self.log_stream_name or f"local/{self.aws_request_id}"
+        self._deadline = datetime.datetime.now(datetime.UTC) + datetime.timedelta(
+            seconds=self.timeout_seconds
+        )
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the function's configured timeout (never negative)."""
+        remaining = self._deadline - datetime.datetime.now(datetime.UTC)
+        return max(0, int(remaining.total_seconds() * 1000))
+
+
+_LAMBDA_LOCK = threading.Lock()
+_LAMBDA_HANDLERS: dict[str, LambdaRegistration] = {}
+#: Serialises handler invocations: os.environ is process-global (see register_lambda_handler).
+_LAMBDA_ENV_LOCK = threading.RLock()
+
+
+def _function_key(function_name_or_arn: str) -> str:
+    """``arn:aws:lambda:r:a:function:NAME[:qualifier]`` or ``NAME`` -> ``NAME``."""
+    if function_name_or_arn.startswith("arn:"):
+        parts = function_name_or_arn.split(":")
+        return parts[6]
+    return function_name_or_arn
+
+
+def register_lambda_handler(
+    function_name_or_arn: str, handler: LambdaHandler, environment: dict[str, str] | None = None
+) -> None:
+    """Run ``handler(event, context)`` in-process whenever moto's Lambda function of that name is invoked.
+
+    Applies to the state machine's ``lambda:invoke`` / ``arn:aws:lambda:...`` tasks and to boto3
+    ``lambda.invoke`` alike (the function must exist in moto). The return value (JSON-serialised) is the
+    Payload; an exception becomes a function error (``FunctionError: Unhandled``, Payload
+    ``{"errorMessage", "errorType": <exception class name>, "stackTrace"}``), which Step Functions surfaces as
+    error ``<errorType>`` with that JSON as Cause.
+
+    Environment: the function's moto configuration variables, then ``environment``, then
+    ``AWS_LAMBDA_FUNCTION_NAME``/``_VERSION``/``_MEMORY_SIZE`` are set in ``os.environ`` for the duration of
+    the call and restored afterwards. Because ``os.environ`` is process-global, invocations are serialised by
+    one process-wide re-entrant lock: handlers run one at a time (fine for short tasks; a handler must not
+    wait for another thread's Lambda invocation). Other threads that copy ``os.environ`` (e.g. to start a
+    subprocess) should use :func:`base_environ`, which leaves out the running handlers' variables.
+    Thread-safe; re-registering replaces the handler.
+    """
+    key = _function_key(function_name_or_arn)
+    with _LAMBDA_LOCK:
+        _LAMBDA_HANDLERS[key] = LambdaRegistration(handler=handler, environment=dict(environment or {}))
+
+
+def unregister_lambda_handler(function_name_or_arn: str) -> None:
+    """Remove a registration (no error if absent); moto's own behaviour applies again."""
+    with _LAMBDA_LOCK:
+        _LAMBDA_HANDLERS.pop(_function_key(function_name_or_arn), None)
+
+
+def clear_lambda_handlers() -> None:
+    """Remove every registration."""
+    with _LAMBDA_LOCK:
+        _LAMBDA_HANDLERS.clear()
+
+
+def _lookup_lambda(function_name: str) -> LambdaRegistration | None:
+    with _LAMBDA_LOCK:
+        return _LAMBDA_HANDLERS.get(function_name)
+
+
+#: Guards os.environ mutations by handler invocations and the overlay stack (held only briefly).
+_ENV_STATE_LOCK = threading.Lock()
+#: Values each active (possibly nested) invocation replaced: name -> previous value (None = was unset).
+_ENV_OVERLAYS: list[dict[str, str | None]] = []
+
+
+def _restore(saved: dict[str, str | None]) -> None:
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@contextlib.contextmanager
+def _lambda_environment(variables: dict[str, str]) -> Iterator[None]:
+    with _LAMBDA_ENV_LOCK:
+        with _ENV_STATE_LOCK:
+            saved = {name: os.environ.get(name) for name in variables}
+            os.environ.update(variables)
+            _ENV_OVERLAYS.append(saved)
+        try:
+            yield
+        finally:
+            with _ENV_STATE_LOCK:
+                _ENV_OVERLAYS.remove(saved)
+                _restore(saved)
+
+
+def base_environ() -> dict[str, str]:
+    """A copy of ``os.environ`` without the variables of Lambda handlers running at this moment.
+
+    Use it (not ``os.environ``) in other threads that build environments, e.g. the Fargate agent's
+    subprocess environment, so a handler's variables never leak into a worker. Thread-safe.
+    """
+    with _ENV_STATE_LOCK:
+        environ = dict(os.environ)
+        for saved in reversed(_ENV_OVERLAYS):  # innermost first; the outermost saved value wins
+            for name, value in saved.items():
+                if value is None:
+                    environ.pop(name, None)
+                else:
+                    environ[name] = value
+    return environ
+
+
+def _function_error_payload(exc: BaseException) -> dict[str, Any]:
+    return {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "stackTrace": traceback.format_tb(exc.__traceback__),
+        "requestId": "",
+    }
+
+
+def invoke_registered_handler(fn: Any, registration: LambdaRegistration, body: Any) -> tuple[bytes, bool]:
+    """Run ``registration`` for moto LambdaFunction ``fn`` on raw request ``body``; return (payload, errored)."""
+    event = json.loads(body) if body else {}
+    variables = {str(k): str(v) for k, v in (fn.environment_vars or {}).items()}
+    variables.update(registration.environment)
+    variables.update(
+        AWS_LAMBDA_FUNCTION_NAME=fn.function_name,
+        AWS_LAMBDA_FUNCTION_VERSION=str(getattr(fn, "version", "$LATEST")),
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(fn.memory_size),
+    )
+    context = LocalLambdaContext(
+        function_name=fn.function_name,
+        function_version=str(getattr(fn, "version", "$LATEST")),
+        invoked_function_arn=fn.function_arn,
+        memory_limit_in_mb=int(fn.memory_size),
+        timeout_seconds=int(fn.timeout),
+    )
+    try:
+        with _lambda_environment(variables):
+            result = registration.handler(event, context)
+        return json.dumps(result).encode("utf-8"), False
+    except Exception as exc:
+        LOG.debug("local Lambda %s raised %s", fn.function_name, type(exc).__name__, exc_info=True)
+        return json.dumps(_function_error_payload(exc)).encode("utf-8"), True
+
+
+def _registered_invoke(original: Callable[..., Any]) -> Callable[..., Any]:
+    def invoke(
+        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+    ) -> Any:
+        fn = self.get_function(function_name, qualifier)  # raises ResourceNotFound as on AWS
+        registration = _lookup_lambda(fn.function_name)
+        if registration is None:
+            return original(self, function_name, qualifier, body, headers, response_headers)
+        payload, errored = invoke_registered_handler(fn, registration, body)
+        if errored:
+            response_headers["x-amz-function-error"] = "Unhandled"
+        if (headers or {}).get("X-Amz-Invocation-Type", "RequestResponse") != "RequestResponse":
+            payload = b""
+        response_headers["Content-Length"] = str(len(payload))
+        return payload
+
+    return invoke
+
+
+def _patch_lambda_invoke() -> None:
+    """Defect 9: without Docker moto's Lambda never runs handler code (echo / canned results only).
+
+    AWS: Invoke runs the handler with the function's environment; the return value is the Payload; an
+    uncaught exception is a function error (``X-Amz-Function-Error: Unhandled``, Payload with ``errorType``).
+    Patch: ``invoke`` of both Lambda backends (Docker and ``use_docker: False``) runs a handler registered
+    with :func:`register_lambda_handler` in-process; functions without a registration keep moto's behaviour.
+    """
+    from moto.awslambda.models import LambdaBackend
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    LambdaBackend.invoke = _registered_invoke(LambdaBackend.invoke)  # type: ignore[method-assign]
+    LambdaSimpleBackend.invoke = _registered_invoke(LambdaSimpleBackend.invoke)  # type: ignore[method-assign]
+
+
+PATCHES: tuple[Callable[[], None], ...] = (_patch_lambda_invoke,)

@@ -1,0 +1,474 @@
+"""Patches of moto 5.2.5's Step Functions interpreter (the ASL parser moto vendors from LocalStack).
+
+Each ``_patch_*`` function fixes one measured defect; its docstring names the defect, what AWS does and why
+the patch is correct. The ECS integration's own defects are in :mod:`.ecs_integration`, the Step Functions
+Local mock config in :mod:`.mock_config`. Applied by :func:`vidpipe.local.moto_patches.apply`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import botocore.session
+
+_ORIGINAL: dict[str, Any] = {}
+
+
+def aws_timestamp(moment: datetime.datetime | str) -> str:
+    """``2026-11-23T10:00:00.123Z``: how Step Functions writes times in the context object."""
+    if isinstance(moment, str):
+        moment = datetime.datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# (1) request/response name normalisation for service integrations
+# ---------------------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _service_model(service_name: str) -> Any:
+    return botocore.session.get_session().get_service_model(service_name)
+
+
+@functools.lru_cache(maxsize=512)
+def _operation_model(service_name: str, snake_action: str) -> Any | None:
+    from botocore import xform_name
+
+    model = _service_model(service_name)
+    for operation_name in model.operation_names:
+        if xform_name(operation_name) == snake_action:
+            return model.operation_model(operation_name)
+    return None
+
+
+def _normalise_parameters(
+    self: Any, parameters: dict, boto_service_name: str | None = None, service_action_name: str | None = None
+) -> None:
+    operation = _operation_model(
+        self._get_boto_service_name(boto_service_name=boto_service_name),
+        self._get_boto_service_action(service_action_name=service_action_name),
+    )
+    if operation is not None and operation.input_shape is not None:
+        self._to_boto_request(parameters, operation.input_shape)
+
+
+def _normalise_response(
+    self: Any, response: Any, boto_service_name: str | None = None, service_action_name: str | None = None
+) -> None:
+    operation = _operation_model(
+        self._get_boto_service_name(boto_service_name=boto_service_name),
+        self._get_boto_service_action(service_action_name=service_action_name),
+    )
+    if operation is not None and operation.output_shape is not None:
+        self._from_boto_response(response, operation.output_shape)
+    _timestamps_to_epoch_millis(response)
+
+
+def _timestamps_to_epoch_millis(value: Any) -> Any:
+    """Replace datetimes (botocore-parsed timestamps) in place with epoch milliseconds, as Step Functions
+    shows them in task results (e.g. ``"StoppedAt": 1763869332057``), keeping the state JSON-serialisable."""
+    if isinstance(value, datetime.datetime):
+        return int(value.timestamp() * 1000)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            value[key] = _timestamps_to_epoch_millis(item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            value[index] = _timestamps_to_epoch_millis(item)
+    return value
+
+
+def _patch_name_normalisation() -> None:
+    """Defect 1: ``StateTaskService._normalise_parameters/_normalise_response`` are ``pass`` in 5.2.5.
+
+    AWS: optimised integrations take PascalCase parameters (``Cluster``, ``TaskDefinition``,
+    ``NetworkConfiguration.AwsvpcConfiguration.Subnets``, ``Overrides.ContainerOverrides[].Environment``) and
+    map them onto the service API (camelCase for ECS), and return the response PascalCased (``TaskArn``,
+    ``LastStatus``, ``Containers[].ExitCode``). The ``aws-sdk:`` integrations do the same.
+    Patch: the upstream (LocalStack) implementation: walk the botocore operation's input/output shape with
+    moto's own ``_to_boto_request``/``_from_boto_response`` helpers (matching names case-insensitively), so
+    every service gets the casing its botocore model defines. PascalCase services (DynamoDB) are unchanged.
+    Timestamps in responses become epoch milliseconds (moto left datetimes that broke DescribeExecution).
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+        StateTaskService,
+    )
+
+    StateTaskService._normalise_parameters = _normalise_parameters  # type: ignore[method-assign]
+    StateTaskService._normalise_response = _normalise_response  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# (2) JSONata
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _eval_jsonata_python(expression: str) -> Any:
+    import jsonata
+    from moto.stepfunctions.parser.asl.jsonata.jsonata import JSONataException
+
+    try:
+        return jsonata.Jsonata(expression).evaluate(None)
+    except Exception as ex:
+        raise JSONataException("UNKNOWN", str(ex)) from ex
+
+
+def _patch_jsonata() -> None:
+    """Defect 2: JSONata evaluation expects a JVM bridge and is ``None`` in moto 5.2.5.
+
+    AWS: ``QueryLanguage: JSONata`` states evaluate ``{% %}`` expressions, ``Assign`` and ``$var``.
+    Patch: moto already inlines variables into one self-contained expression and evaluates it with no input
+    (``eval_jsonata_expression``); plug the pure-Python ``jsonata-python`` evaluator into that single function
+    pointer (``_eval_jsonata``), wrapping its errors in moto's ``JSONataException`` as the JVM bridge did.
+    """
+    from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+
+    moto_jsonata._eval_jsonata = _eval_jsonata_python
+
+
+# ---------------------------------------------------------------------------------------------------------
+# (3) definite JSONPath with an index
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _is_definite(expr: Any) -> bool:
+    """True if a parsed jsonpath_ng expression selects at most one node (fields and single indices only)."""
+    from jsonpath_ng.jsonpath import Child, Fields, Index, Root, This
+
+    if isinstance(expr, Root | This):
+        return True
+    if isinstance(expr, Child):
+        return _is_definite(expr.left) and _is_definite(expr.right)
+    if isinstance(expr, Fields):
+        return len(expr.fields) == 1 and expr.fields[0] != "*"
+    if isinstance(expr, Index):
+        return len(expr.indices) == 1
+    return False
+
+
+def _extract_json(path: str, data: Any) -> Any:
+    from jsonpath_ng.ext import parse
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    expr = parse(path)
+    if not _is_definite(expr):
+        return _ORIGINAL["extract_json"](path, data)
+    matches = expr.find(data)
+    if not matches:
+        raise json_path.NoSuchJsonPathError(json_path=path, data=data)
+    return matches[0].value
+
+
+_EXTRACT_JSON_USERS = (
+    "moto.stepfunctions.parser.asl.utils.json_path",
+    "moto.stepfunctions.parser.asl.eval.states",
+    "moto.stepfunctions.parser.asl.component.common.string.string_expression",
+    "moto.stepfunctions.parser.asl.component.intrinsic.argument.argument",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.timestamp_operators",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.boolean_equals",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.numeric",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.string_operators",
+)
+
+
+def _patch_definite_jsonpath() -> None:
+    """Defect 3: ``$.a[0].b`` returns ``[value]`` instead of ``value`` (moto's issue-7825 heuristic).
+
+    AWS: a *definite* path (only field names and single indices) yields the one value; only indefinite paths
+    (wildcards, slices, filters, unions, recursive descent) yield an array.
+    Patch: decide on the parsed expression tree: definite paths return the single match, everything else
+    keeps moto's original behaviour. Rebinds ``extract_json`` in every moto module that imported it.
+    """
+    import importlib
+
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    _ORIGINAL.setdefault("extract_json", json_path.extract_json)
+    for module_name in _EXTRACT_JSON_USERS:
+        module = importlib.import_module(module_name)
+        if getattr(module, "extract_json", None) is _ORIGINAL["extract_json"]:
+            module.extract_json = _extract_json  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# (4) fresh task token per attempt
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _patch_fresh_token_per_attempt() -> None:
+    """Defect 4: a retried ``.sync``/``.waitForTaskToken`` task reuses attempt 1's callback endpoint.
+
+    moto creates the token once per state entry (``_eval_body``) but retries re-run only ``_eval_execution``;
+    attempt 1 interrupted that endpoint, so attempt 2 ends at once with ``States.Timeout``.
+    AWS: every attempt is a new task with its own task token.
+    Patch: on attempts after the first (``$$.State.RetryCount > 0``) generate a new token in the attempt's
+    frame and register its endpoint before evaluating, so parameters (``$$.Task.Token``) see the new token.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
+        ResourceCondition,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+        StateTaskService,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+        StateTaskServiceCallback,
+    )
+
+    def _eval_execution(self: Any, env: Any) -> None:
+        uses_token = (
+            self._is_integration_pattern()
+            and ResourceCondition.WaitForTaskToken in self._supported_integration_patterns
+        )
+        state_data = env.states.context_object.context_object_data.get("State", {})
+        if uses_token and state_data.get("RetryCount", 0) > 0:
+            token = env.states.context_object.update_task_token()
+            env.callback_pool_manager.add(token)
+        StateTaskService._eval_execution(self, env)
+
+    StateTaskServiceCallback._eval_execution = _eval_execution  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# (6) executions started without a name
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _patch_unnamed_executions() -> None:
+    """Defect 6: StartExecution without ``name`` names every execution ``None`` (the second one then fails
+    with ExecutionAlreadyExists).
+
+    AWS: StartExecution without ``name`` generates a UUID name.
+    Patch: default the name to ``uuid4()``.
+    """
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original_start = StepFunctionsParserBackend.start_execution
+
+    def start_execution(
+        self: Any,
+        state_machine_arn: str,
+        name: str | None = None,
+        execution_input: str | None = None,
+        trace_header: str | None = None,
+    ) -> Any:
+        return original_start(
+            self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
+        )
+
+    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# (7) JSONata rejection poisoning later definitions
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _patch_definition_validation_state() -> None:
+    """Defect 7: after one invalid JSONata definition is rejected, valid JSONPath definitions are rejected.
+
+    Cause: ``Preprocessor._query_language_per_scope`` is a *class-level* list shared by every parse (and every
+    thread); a parse that raises leaves the failed definition's ``JSONata`` scope on it, so later definitions
+    are checked as JSONata. Concurrent parses also share it.
+    AWS: each CreateStateMachine/UpdateStateMachine is validated independently.
+    Patch: give every ``Preprocessor`` instance its own scope list (one instance is made per parse).
+    """
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    original_init = Preprocessor.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self._query_language_per_scope = []
+
+    Preprocessor.__init__ = __init__  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# (8) logging noise
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _patch_error_logging() -> None:
+    """Defect 8: every task error (even one a Retry/Catch handles) is logged at ERROR, once per component.
+
+    AWS: a handled error is an ordinary history event, not an operator-facing error.
+    Patch: log ``FailureEventException`` and propagating exceptions at DEBUG in ``EvalComponent``; an
+    execution that really fails is still visible (DescribeExecution, history, moto's program-level log).
+    """
+    from moto.stepfunctions.parser.asl.component import eval_component
+
+    def _log_failure_event_exception(self: Any, failure_event_exception: Any) -> None:
+        event = failure_event_exception.failure_event
+        eval_component.LOG.debug(
+            "FailureEventException Error=%s at '%s'",
+            getattr(event.error_name, "error_name", None),
+            repr(self),
+        )
+
+    def _log_exception(self: Any, exception: Exception) -> None:
+        eval_component.LOG.debug(
+            "Exception=%s %s at '%s'", type(exception).__name__, exception.args, repr(self)
+        )
+
+    eval_component.EvalComponent._log_failure_event_exception = _log_failure_event_exception  # type: ignore[method-assign]
+    eval_component.EvalComponent._log_exception = _log_exception  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# (11) a failed Map iteration keeps its States.* error name
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _patch_map_iteration_error_names() -> None:
+    """A Map iteration that fails with a ``States.*`` error fails the execution with ``States.Runtime``.
+
+    moto wraps the iteration's error name in ``CustomErrorName``, which refuses names starting with
+    ``States.``: an iteration ending in ``States.TaskFailed`` (retries of an ECS task exhausted) becomes
+    ``States.Runtime`` "Custom Error Names MUST NOT begin with the prefix 'States.'" and the task's cause is
+    lost. On AWS the Map state, and so the execution, fails with the iteration's own error and cause. The
+    patch builds a ``StatesErrorName`` for the ``States.*`` names and keeps ``CustomErrorName`` for others.
+    """
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import iteration_worker
+
+    def error_name_of(error_name: str | None) -> Any:
+        if error_name is not None and error_name.startswith("States."):
+            try:
+                return StatesErrorName.from_name(error_name)
+            except (KeyError, ValueError):
+                pass
+        return CustomErrorName(error_name=error_name)
+
+    iteration_worker.CustomErrorName = error_name_of  # type: ignore[attr-defined,assignment]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# (13) $$.State.EnteredTime in the AWS format
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _patch_entered_time_format() -> None:
+    """``$$.State.EnteredTime`` is ``2026-11-23T10:00:00.123456+00:00`` in moto.
+
+    AWS gives milliseconds and a ``Z`` (``2026-11-23T10:00:00.123Z``). Timestamps written by a state machine
+    (``created_at``, ``started_at`` of a job) then sort and compare differently from the ones Python code
+    writes in the AWS form. The patch formats the value as AWS does where moto builds the context object.
+    """
+    from moto.stepfunctions.parser.asl.component.state import state as state_module
+
+    original = state_module.StateData
+
+    def state_data(**fields: Any) -> Any:
+        entered = fields.get("EnteredTime")
+        if isinstance(entered, str):
+            fields["EnteredTime"] = aws_timestamp(entered)
+        return original(**fields)
+
+    state_module.StateData = state_data  # type: ignore[assignment]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# (14) a stopped execution stays ABORTED
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _patch_stopped_execution_stays_aborted() -> None:
+    """StopExecution during an inline Map ends the execution FAILED (``States.Runtime``), not ABORTED.
+
+    Stopping the execution stops the Map's iteration frames; moto's iteration worker then reports the
+    stopped frame as a failure whose details are a plain string, unwinding the states raises
+    ``AttributeError: 'str' object has no attribute 'get'``, and ``Environment.set_error`` overwrites the
+    stopped state with an error. On AWS a stopped execution is ABORTED and nothing that happens while its
+    states unwind changes that (so the status-change rule sees ABORTED and the .sync ECS task is stopped).
+    The patch makes ``set_error`` leave a stopped or timed-out program as it is, and makes stopping end the
+    execution's waits on task tokens (which otherwise kept a stopped execution RUNNING until the waiting
+    state's timeout).
+    """
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped, ProgramTimedOut
+
+    original = Environment.set_error
+
+    def set_error(self: Any, error: Any) -> None:
+        if isinstance(self._program_state, ProgramStopped | ProgramTimedOut):
+            return
+        original(self, error)
+
+    Environment.set_error = set_error  # type: ignore[method-assign]
+
+    # The stop also leaves the .sync task's callback thread popping a dict (not its timeout) off the
+    # evaluation stack, so that thread dies with a TypeError. A stopped wait is an interrupted wait: end it.
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback as callback_module,
+    )
+
+    service_callback = callback_module.StateTaskServiceCallback
+    original_wait = service_callback._wait_for_task_token_timeout
+
+    def wait_for_task_token_timeout(self: Any, timeout_seconds: Any, callback_endpoint: Any) -> Any:
+        if timeout_seconds is not None and not isinstance(timeout_seconds, int | float):
+            return None
+        return original_wait(self, timeout_seconds, callback_endpoint)
+
+    service_callback._wait_for_task_token_timeout = wait_for_task_token_timeout
+
+    # A stopped execution that waits on a task token (``.waitForTaskToken``) kept waiting until the state's
+    # timeout, RUNNING all along; on AWS it is ABORTED at once. Stopping ends every callback wait of the
+    # execution: each wait returns, the states unwind, and the execution ends ABORTED (kept by set_error).
+    original_stop = Environment.set_stop
+
+    def set_stop(self: Any, stop_date: Any, cause: Any, error: Any) -> None:
+        original_stop(self, stop_date=stop_date, cause=cause, error=error)
+        for endpoint in list(self.callback_pool_manager._pool.values()):
+            endpoint.interrupt_all()
+
+    Environment.set_stop = set_stop
+
+
+# ---------------------------------------------------------------------------------------------------------
+# (15) $$.Execution as AWS gives it: StartTime format and RedriveCount
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _patch_execution_context() -> None:
+    """``$$.Execution.StartTime`` is a Python datetime in moto and ``$$.Execution.RedriveCount`` is missing.
+
+    AWS: ``StartTime`` is an ISO 8601 string with milliseconds and ``Z``; ``RedriveCount`` is the number of
+    times the execution was redriven (0 until then), the field a state uses to tell a redrive from the first
+    run. The patch formats ``StartTime`` and adds ``RedriveCount`` (0 unless the execution's details carry a
+    ``redrive_count``) where moto builds the context object.
+    """
+    from moto.stepfunctions.parser.backend import execution_worker
+
+    original = execution_worker.ExecutionData
+
+    def execution_data(**fields: Any) -> Any:
+        if fields.get("StartTime") is not None:
+            fields["StartTime"] = aws_timestamp(fields["StartTime"])
+        fields.setdefault("RedriveCount", 0)
+        return original(**fields)
+
+    execution_worker.ExecutionData = execution_data  # type: ignore[assignment]
+
+
+PATCHES: tuple[Callable[[], None], ...] = (
+    _patch_stopped_execution_stays_aborted,
+    _patch_entered_time_format,
+    _patch_execution_context,
+    _patch_map_iteration_error_names,
+    _patch_name_normalisation,
+    _patch_jsonata,
+    _patch_definite_jsonpath,
+    _patch_fresh_token_per_attempt,
+    _patch_unnamed_executions,
+    _patch_definition_validation_state,
+    _patch_error_logging,
+)
