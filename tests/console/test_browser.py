@@ -171,18 +171,28 @@ def test_forced_failure_is_drawn_failed_and_replay_makes_the_job_succeed(
     finally:
         pipeline.agent.clear_faults()
     assert failed["status"] == "FAILED"
+    execution = pipeline.wait_execution(failed["execution_arn"])
+    assert execution["status"] == "FAILED"
     page.goto(consoles["rw"] + f"/executions/{_name(failed['execution_arn'])}")
-    node = page.locator('svg.graph a.node[data-state="AnalyzeOnDemand"]')
-    assert "failed" in (node.get_attribute("class") or "")
-    assert "✗ failed" in node.locator("text.label").text_content()
-    node.focus()
+    shoot(page, "execution-failed")
+    failing = page.locator("svg.graph a.node.failed")  # the state that failed the execution
+    assert failing.count() >= 1
+    assert "✗ failed" in failing.first.locator("text.label").text_content()
+    failing.first.focus()
     page.keyboard.press("Enter")  # keyboard-reachable: Tab to a state, Enter opens its details
+    page.locator("#state .failure").first.wait_for()
+    assert execution["error"] in page.locator("#state").inner_text()  # with its error text
+
+    node = page.locator('svg.graph a.node[data-state="AnalyzeOnDemand"]')  # the worker crashed here
+    assert "caught" in (node.get_attribute("class") or "") or "failed" in (node.get_attribute("class") or "")
+    node.focus()
+    page.keyboard.press("Enter")
     panel = page.locator("#state")
     panel.locator(".failure").first.wait_for()
     assert "States.TaskFailed" in panel.inner_text()
     assert "exit code 1: crashed" in panel.inner_text()
-    assert "fault injection" in panel.locator("pre.log").inner_text()  # the worker's log
-    shoot(page, "execution-failed")
+    assert "fault injection" in panel.locator("pre.log").first.inner_text()  # the worker's log
+    shoot(page, "execution-failed-state")
 
     page.get_by_role("link", name="Replay…").click()
     assert "would-" in page.locator("td.action").inner_text()

@@ -85,7 +85,17 @@ def test_any_definition_lays_out_choice_parallel_loops_and_fail() -> None:
 def test_outcomes_of_a_recorded_history_per_iteration() -> None:
     events = json.loads(HISTORY.read_text())
     timeline = build_timeline(events)
-    graph = layout((REPO_ROOT / "statemachine" / "pipeline.asl.json").read_text())
+    item = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke"}
+    inner = {"Claim": {**item, "Next": "AnalyzeOnDemand"}, "AnalyzeOnDemand": {**item, "Next": "Record"}}
+    inner["Record"] = {**item, "End": True}
+    definition = {  # the definition the recorded history ran (the pipeline's, as it was then)
+        "StartAt": "Prepare",
+        "States": {
+            "Prepare": {**item, "Next": "Jobs"},
+            "Jobs": {"Type": "Map", "ItemProcessor": {"StartAt": "Claim", "States": inner}, "End": True},
+        },
+    }
+    graph = layout(json.dumps(definition))
     found = iterations(timeline)
     assert [(i.index, i.css) for i in found["Jobs"]] == [(0, "failed")]
     views = state_views(graph, timeline, default_iteration(found))

@@ -251,8 +251,10 @@ def _offsets(sizes: dict[int, float], gap: float) -> dict[int, float]:
 
 def _route(a: Node, b: Node, back: bool, obstacles: list[Node]) -> str:
     """An SVG path from ``a`` to ``b``: down and into the top, around the right for loops and blockers."""
-    if back or b.y <= a.y:
-        right = max(a.x + a.w, b.x + b.w) + GAP_X / 2
+    if back or b.y <= a.y:  # up the right side, clear of every node between the two
+        top, bottom = min(a.y, b.y), max(a.y + a.h, b.y + b.h)
+        between = [n.x + n.w for n in obstacles if n.y < bottom and n.y + n.h > top]
+        right = max([a.x + a.w, b.x + b.w, *between]) + GAP_X / 2
         ay, by = a.y + a.h / 2, b.y + b.h / 2
         return f"M{a.x + a.w:.1f},{ay:.1f} H{right:.1f} V{by:.1f} H{b.x + b.w:.1f}"
     x1, y1, x2, y2 = a.cx, a.y + a.h, b.cx, b.y
