@@ -155,8 +155,10 @@ def main() -> None:
         sfn, machine = tgt.client("stepfunctions"), tgt.resources.state_machine_arn
         events = len(history(sfn, batch_arn))
         name = batch_arn.rsplit(":", 1)[-1]
-        for path in ("/executions", f"/executions/{name}"):
-            assert client.get(path).status_code == 200, path
+        started = time.perf_counter()
+        assert client.get("/executions").status_code == 200
+        first = time.perf_counter() - started  # reads every job record once; later views read what changed
+        assert client.get(f"/executions/{name}").status_code == 200
         rows = [
             (
                 f"Executions page, {args.executions + 1} executions (target < 0.5 s)",
@@ -181,12 +183,11 @@ def main() -> None:
                 ),
             ),
         ]
-        print("| page | server time, median (worst) | its CLI calls alone, median | rendering and the rest |")
-        print("|---|---|---|---|")
+        print("| page | server time, median (worst) | the CLI's full listings of the same, median |")
+        print("|---|---|---|")
+        print(f"| Executions page, first view (reads every job record) | {first * 1000:.0f} ms | |")
         for what, (median, worst), (floor, _worst) in rows:
-            print(
-                f"| {what} | {median * 1000:.0f} ms ({worst * 1000:.0f} ms) | {floor * 1000:.0f} ms | {(median - floor) * 1000:.0f} ms |"
-            )
+            print(f"| {what} | {median * 1000:.0f} ms ({worst * 1000:.0f} ms) | {floor * 1000:.0f} ms |")
 
 
 if __name__ == "__main__":

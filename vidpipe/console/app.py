@@ -7,7 +7,7 @@ request can race to make them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 from vidpipe.cli.errors import BadArgument, NotFound, UserError, translate
 from vidpipe.cli.target import Target
 from vidpipe.console import HOST
+from vidpipe.console.listing import JobIndex
 from vidpipe.console.security import CSRF_FIELD, Guard, SecurityHeaders
 from vidpipe.console.templating import environment
 
@@ -40,6 +41,7 @@ class Console:
     target: Target
     guard: Guard
     env: jinja2.Environment
+    jobs: JobIndex = field(default_factory=JobIndex)
 
     def page(self, request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
         """Render a template with the values every page uses."""

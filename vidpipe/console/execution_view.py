@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from vidpipe.cli.durations import human_delta, parse_time
 from vidpipe.cli.errors import NotFound
-from vidpipe.cli.executions import execution_arn, history
+from vidpipe.cli.executions import describe, execution_arn, history
 from vidpipe.cli.jobs_store import Record
 from vidpipe.cli.logs import read_log
 from vidpipe.cli.lookup import resolve
@@ -23,6 +23,7 @@ from vidpipe.cli.target import Target
 from vidpipe.cli.timeline import Step, Timeline, build_timeline, summarize_cause
 from vidpipe.console.ecs_words import TaskFailure, task_failure
 from vidpipe.console.graph import Graph, is_analysis, layout
+from vidpipe.console.listing import JobIndex
 from vidpipe.console.outcomes import (
     Iteration,
     StateView,
@@ -123,16 +124,22 @@ def definition_of(sfn: Any, arn: str, state_machine_arn: str) -> str:
         return str(sfn.describe_state_machine(stateMachineArn=state_machine_arn)["definition"])
 
 
-def execution_view(tgt: Target, name: str, iteration: int | None, state: str | None) -> ExecutionView:
-    """The execution ``name`` (or ARN) with its graph and outcomes, in one Map iteration.
+def execution_view(
+    tgt: Target, name: str, iteration: int | None, state: str | None, jobs: JobIndex | None = None
+) -> ExecutionView:
+    """The execution ``name`` (or ARN) with its graph and outcomes, in one Map iteration; its jobs from
+    ``jobs`` (the console's index of the job table) or, without one, as ``vidpipe status`` finds them.
 
     Raises:
         NotFound: when there is no such execution.
     """
     sfn = tgt.client("stepfunctions")
     arn = execution_arn(tgt.resources.state_machine_arn, name)
-    resolved = resolve(tgt, arn)
-    execution = resolved.execution or {}
+    if jobs is None:
+        resolved = resolve(tgt, arn)
+        execution, claimed = resolved.execution or {}, resolved.jobs
+    else:
+        execution, claimed = describe(sfn, arn), jobs.get(tgt).get(arn, [])
     events = history(sfn, arn)
     timeline = build_timeline(events)
     graph = layout(definition_of(sfn, arn, tgt.resources.state_machine_arn))
@@ -146,7 +153,7 @@ def execution_view(tgt: Target, name: str, iteration: int | None, state: str | N
         views=views,
         iterations=found,
         iteration=chosen,
-        jobs=resolved.jobs,
+        jobs=claimed,
         events=events,
         console_url=None if tgt.is_local else tgt.console_url(arn),
     )

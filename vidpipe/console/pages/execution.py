@@ -29,7 +29,7 @@ def execution(request: Request) -> Response:
     ctx = console(request)
     name = request.path_params["name"]
     state = request.query_params.get("state") or None
-    view = execution_view(ctx.target, name, _iteration(request), state)
+    view = execution_view(ctx.target, name, _iteration(request), state, ctx.jobs)
     events_kind = request.query_params.get("events", "all")
     events_kind = events_kind if events_kind in EVENT_FILTERS else "all"
     contains = request.query_params.get("contains", "")

@@ -16,7 +16,7 @@ def executions(request: Request) -> Response:
     ctx = console(request)
     status = request.query_params.get("status", "")
     query = request.query_params.get("q", "")
-    page = execution_page(ctx.target, status, query, page_number(request))
+    page = execution_page(ctx.target, status, query, page_number(request), ctx.jobs)
     template = "_executions_table.html" if wants_part(request) else "executions.html"
     return ctx.page(
         request,
