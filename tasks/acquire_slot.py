@@ -13,15 +13,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
+from tasks.clients import client
 from tasks.errors import TransientError, is_transient
+from tasks.log import logger as logger_for
 from tasks.slots import Request, SlotPool
 from vidpipe.contract.names import TaskEnv
 
-logger = Logger(service="vidpipe-acquire-slot")
+logger = logger_for("vidpipe-acquire-slot")
 
 
 def acquire_slot(event: dict[str, Any], pool: SlotPool) -> dict[str, Any]:
@@ -45,10 +45,10 @@ def acquire_slot(event: dict[str, Any], pool: SlotPool) -> dict[str, Any]:
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point."""
-    dynamodb = boto3.client("dynamodb")
+    dynamodb = client("dynamodb")
     try:
         return acquire_slot(
-            event, SlotPool(dynamodb, boto3.client("stepfunctions"), os.environ[TaskEnv.SLOT_TABLE])
+            event, SlotPool(dynamodb, client("stepfunctions"), os.environ[TaskEnv.SLOT_TABLE])
         )
     except ClientError as error:
         if is_transient(error):

@@ -17,12 +17,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from tasks.errors import AnalysisFailed, RerunFailedJobs
+from tasks.log import logger as logger_for
 from vidpipe.contract.names import JobStatus
 
-logger = Logger(service="vidpipe-conclude")
+logger = logger_for("vidpipe-conclude")
 
 MAX_NAMED = 10  # failed jobs named in the error message
 

@@ -18,17 +18,17 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from tasks.batch import Batch, Skipped, malformed_job_id, parse_batch
+from tasks.clients import client
 from tasks.errors import TransientError, error_code, is_transient
 from tasks.job_table import Claim, JobTable
+from tasks.log import logger as logger_for
 from vidpipe.contract.names import JobStatus, TaskEnv
 from vidpipe.contract.timestamps import utc_now
 
-logger = Logger(service="vidpipe-prepare")
+logger = logger_for("vidpipe-prepare")
 
 _MISSING_CODES = {"404", "NoSuchKey", "NoSuchVersion", "NotFound"}
 
@@ -127,8 +127,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         return prepare(
             event,
-            s3=boto3.client("s3"),
-            table=JobTable(boto3.client("dynamodb"), os.environ[TaskEnv.TABLE]),
+            s3=client("s3"),
+            table=JobTable(client("dynamodb"), os.environ[TaskEnv.TABLE]),
             results_bucket=os.environ[TaskEnv.RESULTS_BUCKET],
             max_bytes=int(os.environ[TaskEnv.MAX_BYTES]),
         )

@@ -26,19 +26,20 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
+from tasks.clients import client
 from tasks.errors import error_code
 from tasks.job_table import JobTable
+from tasks.log import logger as logger_for
 from tasks.slots import SlotPool, job_of
 from tasks.status_change import clean_up
 from vidpipe.contract.names import JobStatus, SlotTable, TaskEnv
 from vidpipe.contract.timestamps import format_time
 
-logger = Logger(service="vidpipe-reconcile")
+logger = logger_for("vidpipe-reconcile")
 metrics = Metrics(namespace="vidpipe", service="reconciler")
 
 RECONCILED = "Reconciled by vidpipe: the execution had ended but this job was still in flight. "
@@ -135,7 +136,7 @@ def reconcile(
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point (EventBridge Scheduler target). ``event`` may override the DEFAULTS."""
-    dynamodb, sfn = boto3.client("dynamodb"), boto3.client("stepfunctions")
+    dynamodb, sfn = client("dynamodb"), client("stepfunctions")
     settings = {k: int(v) for k, v in (event or {}).items() if k in DEFAULTS}
     result = reconcile(
         sfn,

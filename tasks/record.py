@@ -12,18 +12,18 @@ import json
 import os
 from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
+from tasks.clients import client
 from tasks.errors import InvalidResults, ResultsMissing, TransientError, error_code, is_transient
 from tasks.job_table import JobTable
+from tasks.log import logger as logger_for
 from tasks.slots import SlotPool
 from vidpipe.contract.names import JobStatus, TaskEnv, Verdict
 from vidpipe.contract.timestamps import utc_now
 from vidpipe.contract.validation import ContractError, validate
 
-logger = Logger(service="vidpipe-record")
+logger = logger_for("vidpipe-record")
 
 
 def read_results(s3: Any, bucket: str, key: str) -> dict[str, Any]:
@@ -79,13 +79,13 @@ def record(event: dict[str, Any], s3: Any, table: JobTable, pool: SlotPool) -> d
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point."""
-    dynamodb = boto3.client("dynamodb")
+    dynamodb = client("dynamodb")
     try:
         return record(
             event,
-            s3=boto3.client("s3"),
+            s3=client("s3"),
             table=JobTable(dynamodb, os.environ[TaskEnv.TABLE]),
-            pool=SlotPool(dynamodb, boto3.client("stepfunctions"), os.environ[TaskEnv.SLOT_TABLE]),
+            pool=SlotPool(dynamodb, client("stepfunctions"), os.environ[TaskEnv.SLOT_TABLE]),
         )
     except ClientError as error:
         if is_transient(error):

@@ -13,17 +13,17 @@ import json
 import os
 from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
+from tasks.clients import client
 from tasks.errors import TransientError, is_transient
 from tasks.job_table import JobTable
+from tasks.log import logger as logger_for
 from tasks.slots import SlotPool
 from vidpipe.contract.names import JobStatus, TaskEnv
 from vidpipe.contract.timestamps import utc_now
 
-logger = Logger(service="vidpipe-record-failure")
+logger = logger_for("vidpipe-record-failure")
 
 MAX_CAUSE_CHARS = 8000
 
@@ -59,12 +59,12 @@ def record_failure(event: dict[str, Any], table: JobTable, pool: SlotPool) -> di
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point."""
-    dynamodb = boto3.client("dynamodb")
+    dynamodb = client("dynamodb")
     try:
         return record_failure(
             event,
             table=JobTable(dynamodb, os.environ[TaskEnv.TABLE]),
-            pool=SlotPool(dynamodb, boto3.client("stepfunctions"), os.environ[TaskEnv.SLOT_TABLE]),
+            pool=SlotPool(dynamodb, client("stepfunctions"), os.environ[TaskEnv.SLOT_TABLE]),
         )
     except ClientError as error:
         if is_transient(error):

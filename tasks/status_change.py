@@ -20,16 +20,15 @@ import json
 import os
 from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger
-
 from tasks.batch import parse_batch
+from tasks.clients import client
 from tasks.job_table import JobTable
+from tasks.log import logger as logger_for
 from tasks.slots import SlotPool
 from vidpipe.contract.names import TaskEnv
 from vidpipe.contract.timestamps import utc_now
 
-logger = Logger(service="vidpipe-status-change")
+logger = logger_for("vidpipe-status-change")
 
 MAX_CAUSE_CHARS = 8000
 _DEFAULT_ERRORS = {
@@ -87,7 +86,7 @@ def on_status_change(event: dict[str, Any], sfn: Any, table: JobTable, pool: Slo
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point (EventBridge target, invoked asynchronously)."""
-    dynamodb, sfn = boto3.client("dynamodb"), boto3.client("stepfunctions")
+    dynamodb, sfn = client("dynamodb"), client("stepfunctions")
     return on_status_change(
         event,
         sfn=sfn,

@@ -14,6 +14,7 @@ from typing import Any
 
 from worker import document
 from worker.errors import Rejected
+from worker.loading import ModelLoader
 from worker.options import Options
 from worker.registry import build_analyzers
 
@@ -36,6 +37,18 @@ class Outcome:
     artifacts: dict[str, bytes] = field(default_factory=dict)
 
 
+def prepare(options: Options) -> ModelLoader:
+    """Build the analyzers the options ask for and start loading their models in the background (the
+    job calls it before the download, so that start-up overlaps it).
+
+    Raises:
+        Rejected: ``invalid_options``.
+    """
+    loader = ModelLoader(build_analyzers(options))
+    loader.start()
+    return loader
+
+
 def analyse(
     path: Path,
     options: Options,
@@ -43,8 +56,10 @@ def analyse(
     limits: Limits,
     stop: threading.Event,
     timings: dict[str, float] | None = None,
+    loader: ModelLoader | None = None,
 ) -> Outcome:
-    """Analyse ``path``; a rejection is an outcome, not an error.
+    """Analyse ``path``; a rejection is an outcome, not an error. ``loader`` comes from ``prepare``
+    when the models started loading earlier; otherwise they load while the decoder starts.
 
     Raises:
         Terminated: ``stop`` was set during the analysis.
@@ -52,10 +67,15 @@ def analyse(
     started = time.perf_counter()
     timings = dict(timings or {})
     try:
-        analyzers = build_analyzers(options)
         if options.noop:
+            build_analyzers(options)  # bad options are still rejected
             return Outcome(document.analysed(ref, {}, timings, time.perf_counter() - started))
-        sections, spent = _run(path, options, analyzers, limits, stop)
+        loader = loader or ModelLoader(build_analyzers(options))
+        analyzers = loader.analyzers
+        try:
+            sections, spent = _run(path, options, loader, limits, stop, started)
+        finally:
+            loader.settle()  # loading may still run when the decoder stops early (a rejection, a stop)
         timings.update(spent)
         artifacts = {name: data for a in analyzers for name, data in a.artifacts().items()}
         elapsed = time.perf_counter() - started
@@ -67,7 +87,7 @@ def analyse(
 
 
 def _run(
-    path: Path, options: Options, analyzers: list[Any], limits: Limits, stop: threading.Event
+    path: Path, options: Options, loader: ModelLoader, limits: Limits, stop: threading.Event, origin: float
 ) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
     from worker.decode import iter_media, open_container, probe
     from worker.pipeline import run_analyzers
@@ -79,5 +99,7 @@ def _run(
     with container:
         meta = probe(container, size, limits.max_duration)
         log.info("streaming pass started: %s %dx%d, %s s", meta.codec, meta.width, meta.height, meta.duration)
-        media = iter_media(container, meta, options.sample_fps, stop, limits.max_duration)
-        return run_analyzers(analyzers, meta, media, stop)
+        analyzers = loader.analyzers
+        skippable = all(a.frame_skipping for a in analyzers if a.every_frame)
+        media = iter_media(container, meta, options.sample_fps, stop, limits.max_duration, skippable)
+        return run_analyzers(analyzers, meta, media, stop, loader, origin)

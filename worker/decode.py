@@ -14,6 +14,7 @@ import numpy as np
 
 from worker.analyzers.base import AUDIO_RATE, AudioChunk, Frame, VideoMeta
 from worker.errors import Rejected, RejectionCode, Terminated
+from worker.skipping import MAX_GAP, SkipLevel
 
 THUMB_SIZE = (64, 36)
 MAX_DECODE_ERRORS = 50  # damaged packets tolerated before the file is called corrupt
@@ -97,8 +98,13 @@ def iter_media(
     sample_fps: float,
     stop: threading.Event,
     max_duration: float | None = None,
+    allow_skip: bool = False,
 ) -> Iterator[Frame | AudioChunk]:
-    """Frames and audio chunks in stream order.
+    """Frames and audio chunks in stream order; ``meta.timeline`` counts every frame of the stream.
+
+    With ``allow_skip`` the decoder leaves out the frames ``worker.skipping`` says it may: analyzers then
+    see the decoded frames only (at most ``skipping.MAX_GAP`` apart), and sampled frames are the first
+    decoded frame at or after each sampling time.
 
     Raises:
         Terminated: ``stop`` was set (checked at every packet).
@@ -113,16 +119,25 @@ def iter_media(
     if container.streams.audio:
         streams.append(container.streams.audio[0])
         resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
+    timeline = meta.timeline
+    level: SkipLevel | None = None  # chosen at the first video packet
     step = 1.0 / sample_fps
     next_sample = 0.0
     index = 0
     errors = 0
+    previous: float | None = None
     audio_origin: float | None = None
     audio_samples = 0
     try:
         for packet in container.demux(streams):
             if stop.is_set():
                 raise Terminated()
+            is_video = packet.stream.type == "video"
+            if is_video and level is None and packet.size:
+                level = SkipLevel.choose(meta.codec, meta.fps, bytes(packet)) if allow_skip else SkipLevel()
+                timeline.skip_frame = level.name
+                if level.skipping:
+                    video.codec_context.skip_frame = level.name
             try:
                 decoded = packet.decode()
             except av.FFmpegError:
@@ -132,6 +147,8 @@ def iter_media(
                         RejectionCode.CORRUPT, f"over {MAX_DECODE_ERRORS} damaged packets"
                     ) from None
                 continue
+            if is_video and packet.size and timeline.skip_frame != "DEFAULT":
+                timeline.add(_packet_time(packet))  # skipped frames are counted from their packets
             for item in decoded:
                 if isinstance(item, av.VideoFrame):
                     time = _frame_time(item, index, meta)
@@ -139,10 +156,19 @@ def iter_media(
                         raise Rejected(
                             RejectionCode.TOO_LONG, f"the video runs past the {max_duration:g} s limit"
                         )
+                    if timeline.skip_frame == "DEFAULT":
+                        timeline.add(time)
+                    if level and level.skipping and previous is not None and time - previous > MAX_GAP:
+                        level.relax()  # this stream skips longer runs than the shot detector allows
+                        video.codec_context.skip_frame = level.name
+                    previous = time
                     sampled = time + 1e-6 >= next_sample
                     if sampled:
                         next_sample = max(next_sample + step, time + step / 2)
-                    yield _frame(item, index, time, sampled)
+                    frame = _frame(item, index, time, sampled)
+                    if index == 0:
+                        timeline.rotation = frame.rotation
+                    yield frame
                     index += 1
                 elif resampler is not None:
                     for out in resampler.resample(item):
@@ -155,8 +181,17 @@ def iter_media(
         if index == 0:
             raise Rejected(RejectionCode.CORRUPT, f"the file is damaged: {exc}") from exc
         # A damaged tail (truncated upload): keep what was decoded; metadata reports the frames seen.
+    timeline.close()
+    timeline.decoded = index
     if index == 0:
         raise Rejected(RejectionCode.CORRUPT, "no decodable video frame")
+
+
+def _packet_time(packet: Any) -> float | None:
+    stamp = packet.pts if packet.pts is not None else packet.dts
+    if stamp is None or packet.time_base is None:
+        return None
+    return float(stamp * packet.time_base)
 
 
 def _frame_time(frame: Any, index: int, meta: VideoMeta) -> float:

@@ -20,7 +20,7 @@ from typing import Any
 from vidpipe.contract.names import ExitCode, WorkerEnv
 from vidpipe.contract.validation import ContractError, validate
 from worker import logs, s3io
-from worker.analysis import Limits, Outcome, analyse
+from worker.analysis import Limits, Outcome, analyse, prepare
 from worker.document import InputRef, rejected
 from worker.errors import Rejected, Terminated
 from worker.options import parse_options
@@ -120,13 +120,17 @@ def _analyse_object(
         s3io.check_size(size, limits.max_bytes)
         if options.noop:  # pipeline benchmarks: no download, no decoding (the path is never opened)
             return analyse(Path(os.devnull), options, ref, limits, stop)
-        with tempfile.TemporaryDirectory(prefix="vidpipe-") as tmp:
-            local = Path(tmp) / "input"
-            t0 = time.perf_counter()
-            s3io.download(s3, bucket, key, version, local)
-            timings["download"] = time.perf_counter() - t0
-            log.info("downloaded %d bytes in %.1f s", size, timings["download"])
-            return analyse(local, options, ref, limits, stop, timings)
+        loader = prepare(options)  # models load while the video downloads
+        try:
+            with tempfile.TemporaryDirectory(prefix="vidpipe-") as tmp:
+                local = Path(tmp) / "input"
+                t0 = time.perf_counter()
+                s3io.download(s3, bucket, key, version, local)
+                timings["download"] = time.perf_counter() - t0
+                log.info("downloaded %d bytes in %.1f s", size, timings["download"])
+                return analyse(local, options, ref, limits, stop, timings, loader)
+        finally:
+            loader.settle()
     except Rejected as rej:
         log.info("rejected (%s): %s", rej.code, rej.reason)
         return Outcome(rejected(ref, rej.code, rej.reason, timings, time.perf_counter() - started))

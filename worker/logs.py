@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 
 _FORMAT = "%(asctime)s %(levelname)s job=%(job_id)s %(name)s: %(message)s"
+
+
+class _UtcFormatter(logging.Formatter):
+    """``%(asctime)s`` as ISO 8601 UTC with milliseconds and a Z (``2026-12-01T08:52:27.693Z``): the time
+    format of the job table, Step Functions and the CLI."""
+
+    converter = staticmethod(time.gmtime)  # type: ignore[assignment]
+    default_time_format = "%Y-%m-%dT%H:%M:%S"
+    default_msec_format = "%s.%03dZ"
 
 
 class _JobId(logging.Filter):
@@ -21,7 +31,7 @@ class _JobId(logging.Filter):
 def configure(job_id: str) -> None:
     """Route every logger through one stderr handler that stamps ``job=<id>`` on each line."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(_FORMAT))
+    handler.setFormatter(_UtcFormatter(_FORMAT))
     handler.addFilter(_JobId(job_id))
     root = logging.getLogger()
     root.handlers[:] = [handler]

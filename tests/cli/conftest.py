@@ -13,14 +13,14 @@ from typer.testing import CliRunner
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """A real moto server on a free port, shared by the session."""
-    from moto.server import ThreadedMotoServer
+    """A real moto server on a free port, shared by the session: the local runtime's server (patched moto,
+    Step Functions execution on), so that the CLI meets the answers it meets next to `vidpipe local up`."""
+    from vidpipe.local import moto_patches
+    from vidpipe.local.server import MotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    enable_state_machine_execution(endpoint)
+    moto_patches.apply()
+    server = MotoServer(port=0)
+    endpoint = server.start()
     yield endpoint
     server.stop()
 

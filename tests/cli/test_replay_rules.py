@@ -71,6 +71,9 @@ def test_redrive_eligibility(change: dict, blocker: str | None) -> None:
         ({"job_status": None}, Mode.AUTO, "redrive", "failed state"),
         ({"job_status": None, "execution_status": "SUCCEEDED"}, Mode.RESTART, "skip", "SUCCEEDED"),
         ({"execution_status": "SUCCEEDED"}, Mode.AUTO, "restart", "SUCCEEDED execution cannot be redriven"),
+        ({"execution_status": "ABORTED"}, Mode.AUTO, "restart", "without a slot"),
+        ({"execution_status": "TIMED_OUT"}, Mode.AUTO, "restart", "without a slot"),
+        ({"execution_status": "ABORTED"}, Mode.REDRIVE, "redrive", "continues from the failed state"),
     ],
 )
 def test_decide(change: dict, mode: Mode, action: str, reason: str) -> None:
@@ -87,3 +90,61 @@ def test_replay_names_are_unique_valid_execution_names() -> None:
     names = {replay_name("a" * 24) for _ in range(50)}
     assert len(names) == 50
     assert all(n.startswith("replay-" + "a" * 24 + "-") and len(n) <= 80 for n in names)
+
+
+def test_impossible_redrive_is_marked_as_such() -> None:
+    assert decide(replace(FAILED, history_events=30_000), Mode.REDRIVE).impossible
+    assert not decide(replace(FAILED, job_status="SUCCEEDED"), Mode.REDRIVE).impossible
+    assert not decide(replace(FAILED, history_events=30_000), Mode.AUTO).impossible
+
+
+class _Answers:
+    """A Step Functions client whose RedriveExecution answers with one given error (AWS error codes that no
+    local endpoint produces: the probe's reading of each is pure logic)."""
+
+    def __init__(self, code: str, status: int) -> None:
+        self.code, self.status, self.calls = code, status, []
+
+    def redrive_execution(self, **kwargs: str) -> None:
+        from botocore.exceptions import ClientError
+
+        self.calls.append(kwargs)
+        error = {
+            "Error": {"Code": self.code, "Message": "m"},
+            "ResponseMetadata": {"HTTPStatusCode": self.status},
+        }
+        raise ClientError(error, "RedriveExecution")  # type: ignore[arg-type]
+
+
+SM = "arn:aws:states:us-east-1:123456789012:stateMachine:pipeline"
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "local", "expected"),
+    [
+        ("ExecutionDoesNotExist", 400, False, None),  # AWS, and any endpoint that implements it
+        ("UnknownOperationException", 400, True, "redrive is not implemented by this endpoint"),
+        ("500", 500, True, "redrive is not implemented by this endpoint"),  # plain moto: NotImplementedError
+        ("AccessDeniedException", 400, False, "redrive is not allowed (AccessDeniedException: m)"),
+    ],
+)
+def test_probe_reads_the_answer_to_a_redrive_of_nothing(
+    code: str, status: int, local: bool, expected: str | None
+) -> None:
+    from vidpipe.cli.replay import probe_redrive
+
+    sfn = _Answers(code, status)
+    assert probe_redrive(sfn, SM, local) == expected
+    [call] = sfn.calls
+    assert call["executionArn"].startswith(
+        f"{SM.replace(':stateMachine:', ':execution:')}:vidpipe-redrive-probe-"
+    )
+
+
+def test_probe_does_not_guess_on_other_answers() -> None:
+    from botocore.exceptions import ClientError
+
+    from vidpipe.cli.replay import probe_redrive
+
+    with pytest.raises(ClientError):
+        probe_redrive(_Answers("ThrottlingException", 400), SM, local=False)

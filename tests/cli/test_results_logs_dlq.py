@@ -72,9 +72,66 @@ def test_logs_from_the_task_stream(cli, stack: Stack) -> None:
     )
     result = cli("logs", job["job_id"])
     assert result.exit_code == 0, result.output
-    assert "decoding [1/2]" in result.stdout and "verdict analysed" in result.stdout
+    assert " worker decoding [1/2]" in result.stdout and " worker verdict analysed" in result.stdout
     document = json.loads(cli("logs", job["job_id"], "--json").stdout)
     assert document["log_stream"] == stream and len(document["events"]) == 2
+    assert {e["source"] for e in document["events"]} == {"worker"}
+
+
+def _lambda_function(stack: Stack, name: str, group: str) -> None:
+    """A function of the stand-in stack, named as CloudFormation names them, with its own log group."""
+    import io
+    import zipfile
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    role = stack.client("iam").create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"][
+        "Arn"
+    ]
+    stack.client("lambda").create_function(
+        FunctionName=name, Runtime="python3.11", Role=role, Handler="handler.handler",
+        Code={"ZipFile": archive.getvalue()}, LoggingConfig={"LogGroup": group},
+    )  # fmt: skip
+    stack.client("logs").create_log_group(logGroupName=group)
+
+
+def test_logs_show_the_handlers_lines_about_the_job(cli, stack: Stack) -> None:
+    """Locally the Lambda handlers' lines went only to the runtime's stdout; `vidpipe logs` shows the lines
+    of the stack's functions that name the job or its execution, merged with the worker's by time."""
+    suffix = uuid.uuid4().hex[:8].upper()
+    group = f"/{stack.name}/PrepareLogs{suffix}"
+    _lambda_function(stack, f"{stack.name}-PrepareFunction{suffix}", group)
+    job = failed_job(stack)
+    execution = job["execution_arn"].rsplit(":", 1)[1]
+    logs = stack.client("logs")
+    stream = f"2026/12/01/[$LATEST]{uuid.uuid4().hex}"
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    now = int(time.time() * 1000)
+    lines = [
+        "START RequestId: r1 Version: $LATEST",
+        json.dumps({"message": "prepared", "jobs": [job["job_id"]]}),
+        json.dumps({"message": "prepared", "jobs": ["someone-else"]}),
+        json.dumps({"message": "execution ended", "execution_arn": job["execution_arn"]}),
+        f"weird [bold]{execution}[/] :fire: line",
+    ]
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName=stream,
+        logEvents=[{"timestamp": now + i, "message": line} for i, line in enumerate(lines)],
+    )
+    result = cli("logs", job["job_id"], "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert [e["message"] for e in document["events"]] == [lines[1], lines[3], lines[4]]
+    assert {e["source"] for e in document["events"]} == {"Prepare"}
+    assert {e["log_group"] for e in document["events"]} == {group}
+    table = cli("logs", job["job_id"])
+    assert table.exit_code == 0, table.output
+    assert f" Prepare weird [bold]{execution}[/] :fire: line" in table.stdout  # literally
+    assert "someone-else" not in table.stdout
+    only = cli("logs", job["job_id"], "--worker-only")
+    assert only.exit_code == 1 and "has no worker task" in only.output
 
 
 def test_logs_without_a_task(cli, stack: Stack) -> None:
@@ -141,7 +198,19 @@ def test_analyze_a_local_clip(cli, tmp_path: Path) -> None:
     assert "analysed" in result.stdout
 
 
+def test_unknown_analyzer_is_a_usage_error_naming_the_known_ones(cli, tmp_path: Path) -> None:
+    """`--analyzers metadata,shotz` reported the video as rejected (invalid_options, exit 3)."""
+    pytest.importorskip("av")
+    clip = tmp_path / "any.mp4"
+    clip.write_bytes(b"not even looked at")
+    result = cli("analyze", str(clip), "--analyzers", "metadata,shotz")
+    assert result.exit_code == 2, result.output
+    line = result.output.strip()
+    assert line.startswith("Error: invalid analyzer options: unknown analyzer 'shotz'")
+    assert "metadata, shots, text, faces, speech" in line
+
+
 def test_analyze_missing_file(cli, tmp_path: Path) -> None:
     result = cli("analyze", str(tmp_path / "missing.mp4"))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "no such file" in result.output and "Traceback" not in result.output

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from vidpipe.cli import render
 from vidpipe.cli.errors import BadArgument, UserError
@@ -18,6 +19,7 @@ from vidpipe.cli.results import print_summary, write_document
 from vidpipe.contract.names import Verdict
 
 EXIT_REJECTED = 3
+INVALID_OPTIONS = "invalid_options"  # worker.errors.RejectionCode.INVALID_OPTIONS (worker not imported here)
 
 
 def parse_options(options: str | None, analyzers: str | None) -> dict[str, Any]:
@@ -45,11 +47,14 @@ def parse_options(options: str | None, analyzers: str | None) -> dict[str, Any]:
     return parsed
 
 
-def analyze(path: Path, options: dict[str, Any], artifacts: Path | None) -> dict[str, Any]:
-    """Run the worker on ``path``.
+def analyze(
+    path: Path, options: dict[str, Any], artifacts: Path | None, progress: bool = False
+) -> dict[str, Any]:
+    """Run the worker on ``path`` (with a progress bar on stderr when ``progress``).
 
     Raises:
-        BadArgument: when the file does not exist.
+        BadArgument: when the file does not exist, or the options are invalid (an unknown analyzer...):
+            the worker's ``invalid_options`` rejection names the known analyzers.
         UserError: when the worker extra is not installed.
     """
     if not path.is_file():
@@ -58,7 +63,28 @@ def analyze(path: Path, options: dict[str, Any], artifacts: Path | None) -> dict
         from worker.api import analyze_file
     except ImportError as exc:
         raise UserError(f"the worker is not installed ({exc.name}): pip install 'vidpipe[worker]'") from None
-    return analyze_file(path, options, artifacts_dir=artifacts)
+    with _progress(path, enabled=progress):
+        document = analyze_file(path, options, artifacts_dir=artifacts)
+    rejection = document.get("rejection") or {}
+    if rejection.get("code") == INVALID_OPTIONS:
+        raise BadArgument(f"invalid analyzer options: {rejection.get('reason')}")
+    return document
+
+
+def _progress(path: Path, enabled: bool) -> Progress:
+    """A bar on stderr while the worker runs: the worker reports no position, so it pulses, with the time
+    spent so far (Rich refreshes it from its own thread while the analysis blocks this one)."""
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=render.err_console,
+        transient=True,
+        disable=not (enabled and render.err_console.is_terminal),
+    )
+    bar.add_task(f"analysing {path.name}", total=None)
+    return bar
 
 
 def command(
@@ -68,22 +94,26 @@ def command(
     ] = None,
     options: Annotated[str | None, typer.Option(help="Analyzer options: JSON text or @file.json.")] = None,
     analyzers: Annotated[
-        str | None, typer.Option(help="Comma-separated analyzers, e.g. metadata,shots.")
+        str | None, typer.Option(help="Comma-separated analyzers: metadata, shots, text, faces, speech.")
     ] = None,
     artifacts: Annotated[
         Path | None, typer.Option(help="Folder for shot thumbnails (shots/NNN.jpg).")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the results document.")] = False,
+    output: render.OutputOption = None,
+    as_json: render.JsonOption = False,
+    query: render.QueryOption = None,
 ) -> None:
     """Analyse a local video with the worker, without the pipeline (exit 3 when the video is rejected)."""
-    document = analyze(file, parse_options(options, analyzers), artifacts)
+    shown = render.Output.of(output, as_json, query)
+    document = analyze(file, parse_options(options, analyzers), artifacts, progress=True)
     if out:
         write_document(document, out)
-    if as_json:
-        render.print_json(document)
-    else:
+
+    def draw() -> None:
         print_summary(document)
         if out:
-            render.console.print(f"wrote {out}")
+            render.say("wrote ", str(out))
+
+    render.emit(shown, document, draw)
     if document.get("verdict") == Verdict.REJECTED:
         raise typer.Exit(EXIT_REJECTED)

@@ -22,6 +22,17 @@ from vidpipe.local.defaults import DEFAULT_LOG_DIR, DEFAULT_MAX_TASKS
 DEMO_KEY = "demo/vidpipe demo.mp4"  # a space on purpose: S3 events encode it, the pipeline decodes it
 
 
+def done(step: str) -> None:
+    """A finished step of the demo: a green tick and the step, literally."""
+    render.say(("✓", "green"), " ", step)
+
+
+def heading(title: str) -> None:
+    """A section title (a blank line, then the title in bold: no rule, which would fill a piped line)."""
+    render.say("")
+    render.say((f"── {title}", "bold"))
+
+
 def run_demo(timeout: float, max_tasks: int, log_dir: Path | None, stay: bool = False) -> bool:
     """Run the demo end to end; True when the execution SUCCEEDED. The web console follows it (on a free
     port); with ``stay`` the runtime and the console keep running until Ctrl-C."""
@@ -42,9 +53,7 @@ def run_demo(timeout: float, max_tasks: int, log_dir: Path | None, stay: bool = 
     with console.status("Starting the local runtime (the first run synthesizes the CDK stack)..."):
         runtime = LocalRuntime(port=0, max_tasks=max_tasks, log_dir=log_dir).start()
     try:
-        console.print(
-            f"[green]✓[/] local runtime at {runtime.endpoint_url} ({time.monotonic() - started:.1f}s)"
-        )
+        done(f"local runtime at {runtime.endpoint_url} ({time.monotonic() - started:.1f}s)")
         outputs = runtime.outputs
         target = Target(TargetOptions(stack=runtime.stack_name, endpoint_url=runtime.endpoint_url))
         web = start_console(target, 0)
@@ -52,11 +61,9 @@ def run_demo(timeout: float, max_tasks: int, log_dir: Path | None, stay: bool = 
             clip = Path(tmp) / "vidpipe-demo.mp4"
             with console.status("Generating a sample video..."):
                 manifest = make_demo_clip(clip)
-            console.print(
-                f"[green]✓[/] sample video: {manifest.duration:.0f}s {manifest.width}x{manifest.height}"
-            )
+            done(f"sample video: {manifest.duration:.0f}s {manifest.width}x{manifest.height}")
             up = upload(runtime.client("s3"), outputs[Output.VIDEO_BUCKET], DEMO_KEY, clip)
-        console.print(f"[green]✓[/] uploaded s3://{up.bucket}/{up.key}")
+        done(f"uploaded s3://{up.bucket}/{up.key}")
 
         shown: list[str] = []
         with console.status("Waiting for the pipeline...") as spinner:
@@ -65,10 +72,10 @@ def run_demo(timeout: float, max_tasks: int, log_dir: Path | None, stay: bool = 
                 state = record["status"] if record else "waiting for the queue and the pipe"
                 spinner.update(f"job: {state} ({time.monotonic() - started:.0f}s)")
                 if record:
-                    console.print(f"  job {record['job_id']} {render.styled(record['status'])}")
+                    render.say("  job ", record["job_id"], " ", render.styled(record["status"]))
                 if record and not shown:
                     name = str(record["execution_arn"]).rsplit(":", 1)[-1]
-                    console.print(f"  console: {web.url}executions/{name}", markup=False)
+                    render.say(f"  console: {web.url}executions/{name}")
                     shown.append(name)
 
             try:
@@ -85,29 +92,28 @@ def run_demo(timeout: float, max_tasks: int, log_dir: Path | None, stay: bool = 
             except (JobWaitTimeout, ExecutionWaitTimeout) as exc:
                 raise UserError(f"the demo did not finish: {exc}") from exc
 
-        console.print()
-        console.rule("job")
+        heading("job")
         status_view.print_status(status_view.job_status(target, record))  # the `vidpipe status` view
         summary = record.get("summary") or {}
         if summary:
-            console.rule("results summary")
+            heading("results summary")
             render.print_json(summary)
-        console.rule("execution")
+        heading("execution")
         document = show_execution(target, execution["executionArn"])  # the `vidpipe show` view
         render.table(document["states"], TIMELINE_COLUMNS, empty="no states entered")
         succeeded = execution["status"] == "SUCCEEDED"
-        verdict = "[green]SUCCEEDED[/]" if succeeded else f"[red]{execution['status']}[/]"
-        console.print(
-            f"\nexecution {verdict} in {time.monotonic() - started:.1f}s; worker log: {log_dir or 'CloudWatch Logs'}"
+        render.say("")
+        render.say(
+            "execution ",
+            render.styled(execution["status"]),
+            f" in {time.monotonic() - started:.1f}s; worker log: {log_dir or 'CloudWatch Logs'}",
         )
         url = f"{web.url}executions/{execution['executionArn'].rsplit(':', 1)[-1]}"
         if stay:
-            console.print(f"console: {url} (Ctrl-C stops the runtime and the console)", markup=False)
+            render.say(f"console: {url} (Ctrl-C stops the runtime and the console)")
             _wait_for_interrupt()
         else:
-            console.print(
-                f"console (until the demo ends; `vidpipe demo --stay` keeps it): {url}", markup=False
-            )
+            render.say(f"console (until the demo ends; `vidpipe demo --stay` keeps it): {url}")
         web.stop()
         return succeeded
     finally:

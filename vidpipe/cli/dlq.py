@@ -17,6 +17,7 @@ import typer
 
 from vidpipe.cli import render
 from vidpipe.cli.context import target
+from vidpipe.cli.durations import parse_time
 from vidpipe.cli.errors import UserError
 from vidpipe.cli.target import Target
 
@@ -135,20 +136,23 @@ def show_messages(tgt: Target, limit: int) -> list[dict[str, Any]]:
     return peek(tgt.client("sqs"), tgt.resources.dlq_url, limit)
 
 
+def _with_times(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with the S3 event time as a datetime (shown in the CLI's one time format)."""
+    return [{**row, "event_time": parse_time(row.get("event_time")) or row.get("event_time")} for row in rows]
+
+
 @app.command("show")
 def show_command(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option(min=1, help="At most this many messages.")] = 50,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the messages (with their bodies) as JSON.")
-    ] = False,
+    output: render.OutputOption = None,
+    as_json: render.JsonOption = False,
+    query: render.QueryOption = None,
 ) -> None:
-    """List the DLQ's messages without removing them."""
-    rows = show_messages(target(ctx), limit)
-    if as_json:
-        render.print_json(rows)
-    else:
-        render.table(rows, SHOW_COLUMNS, empty="the dead-letter queue is empty")
+    """List the DLQ's messages without removing them (JSON has their bodies)."""
+    out = render.Output.of(output, as_json, query)
+    rows = _with_times(show_messages(target(ctx), limit))
+    render.emit(out, rows, lambda: render.table(rows, SHOW_COLUMNS, empty="the dead-letter queue is empty"))
 
 
 @app.command("redrive")
@@ -156,12 +160,16 @@ def redrive_command(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option(min=1, help="Move at most this many messages.")] = 1000,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would move; move nothing.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON row per message.")] = False,
+    output: render.OutputOption = None,
+    as_json: render.JsonOption = False,
+    query: render.QueryOption = None,
 ) -> None:
     """Move the DLQ's messages back to the main queue, so that the pipe starts their executions."""
+    out = render.Output.of(output, as_json, query)
     tgt = target(ctx)
-    rows = redrive(tgt.client("sqs"), tgt.resources.dlq_url, tgt.resources.queue_url, limit, dry_run)
-    if as_json:
-        render.print_json(rows)
-    else:
-        render.table(rows, REDRIVE_COLUMNS, empty="the dead-letter queue is empty")
+    rows = _with_times(
+        redrive(tgt.client("sqs"), tgt.resources.dlq_url, tgt.resources.queue_url, limit, dry_run)
+    )
+    render.emit(
+        out, rows, lambda: render.table(rows, REDRIVE_COLUMNS, empty="the dead-letter queue is empty")
+    )

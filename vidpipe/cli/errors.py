@@ -1,7 +1,8 @@
-"""Expected failures of the CLI: one clean line on stderr and exit 1, never a traceback.
+"""Expected failures of the CLI: one clean line on stderr, never a traceback.
 
-Anything that is not a :class:`UserError` (or a botocore error translated by :func:`translate`) is a bug and
-keeps its traceback.
+Exit statuses: 1 for an expected failure (:class:`UserError`: unknown job, unreachable endpoint, an AWS
+service error...), 2 for a usage error (:class:`BadArgument`: a malformed or contradictory argument, as
+Click's own usage errors), 130 when interrupted (Ctrl-C). Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from botocore.exceptions import (
     TokenRetrievalError,
 )
 
-LOCAL_HINT = "start the local runtime with `vidpipe local up`"
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it (Typer exits so on KeyboardInterrupt)
 
 
 class UserError(Exception):
@@ -31,7 +34,10 @@ class NotFound(UserError):
 
 
 class BadArgument(UserError):
-    """An argument or option value is malformed (a bad duration, an unknown status...)."""
+    """A usage error: an argument or option value is malformed or ambiguous (a bad duration, an unknown
+    status, a job-id prefix that several jobs share...)."""
+
+    exit_code = EXIT_USAGE
 
 
 class TargetError(UserError):
@@ -50,6 +56,27 @@ _AUTH_CODES = frozenset(
 )
 
 
+def default_local_endpoint() -> str:
+    """The endpoint ``vidpipe local up`` serves when no ``--port`` is given."""
+    from vidpipe.local.defaults import DEFAULT_PORT
+
+    return f"http://127.0.0.1:{DEFAULT_PORT}"
+
+
+def local_hint(endpoint_url: str | None) -> str:
+    """How to start a local runtime at ``endpoint_url`` (with its port when it is not the default one)."""
+    from urllib.parse import urlsplit
+
+    from vidpipe.local.defaults import DEFAULT_PORT
+
+    try:
+        port = urlsplit(endpoint_url or "").port
+    except ValueError:
+        port = None
+    option = f" --port {port}" if port and port != DEFAULT_PORT else ""
+    return f"start the local runtime with `vidpipe local up{option}`"
+
+
 def translate(exc: BaseException, endpoint_url: str | None = None) -> UserError | None:
     """The one-line :class:`UserError` for a botocore failure, or ``None`` when ``exc`` is not one.
 
@@ -60,12 +87,12 @@ def translate(exc: BaseException, endpoint_url: str | None = None) -> UserError 
         return exc
     if isinstance(exc, EndpointConnectionError):
         url = endpoint_url or getattr(exc, "kwargs", {}).get("endpoint_url", "the AWS endpoint")
-        hint = LOCAL_HINT if endpoint_url else "check your network and --region"
+        hint = local_hint(endpoint_url) if endpoint_url else "check your network and --region"
         return TargetError(f"cannot reach {url}: {hint}")
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return TargetError(
             "no AWS credentials found: run `aws configure` or `aws sso login`, pass --profile, "
-            "or target the local runtime with --endpoint-url http://127.0.0.1:4566"
+            f"or target the local runtime with --endpoint-url {default_local_endpoint()}"
         )
     if isinstance(exc, CredentialRetrievalError):
         return TargetError(f"could not get AWS credentials: {exc} (check --profile or your credential setup)")

@@ -10,8 +10,9 @@ import typer
 from botocore.exceptions import ClientError
 
 from vidpipe.cli import render
+from vidpipe.cli.completion import TargetArgument, complete_execution_status
 from vidpipe.cli.context import target
-from vidpipe.cli.durations import human_delta, parse_time, since_cutoff
+from vidpipe.cli.durations import human_delta, iso, parse_time, seconds, since_cutoff
 from vidpipe.cli.errors import BadArgument, NotFound
 from vidpipe.cli.target import Target
 from vidpipe.cli.timeline import Timeline, build_timeline, summarize_cause
@@ -19,6 +20,7 @@ from vidpipe.cli.timeline import Timeline, build_timeline, summarize_cause
 EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 LIST_COLUMNS = ("name", "status", "started", "duration", "redrives")
 TIMELINE_COLUMNS = ("at", "state", "type", "duration", "outcome", "retries", "error")
+DISPLAY_ONLY = ("started", "duration", "at")  # strings drawn in tables; JSON has the data they come from
 
 
 def is_execution_arn(text: str) -> bool:
@@ -95,13 +97,19 @@ def _execution_row(execution: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": execution["name"],
         "status": execution["status"],
-        "started": started.strftime("%Y-%m-%d %H:%M:%S") if started else "-",
+        "started": iso(started) if started else "-",
         "duration": human_delta(stopped - started) if started and stopped else "-",
+        "duration_seconds": seconds(stopped - started) if started and stopped else None,
         "redrives": execution.get("redriveCount", 0),
         "execution_arn": execution["executionArn"],
         "start_date": started,
         "stop_date": stopped,
     }
+
+
+def without_display(row: dict[str, Any]) -> dict[str, Any]:
+    """A row for JSON: the display strings left out (their data is in the row under another key)."""
+    return {k: v for k, v in row.items() if k not in DISPLAY_ONLY}
 
 
 def show_execution(tgt: Target, name_or_arn: str) -> dict[str, Any]:
@@ -126,38 +134,50 @@ def show_execution(tgt: Target, name_or_arn: str) -> dict[str, Any]:
 
 def list_command(
     ctx: typer.Context,
-    status: Annotated[str | None, typer.Option(help=", ".join(EXECUTION_STATUSES) + ".")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help=", ".join(EXECUTION_STATUSES) + ".", autocompletion=complete_execution_status),
+    ] = None,
     since: Annotated[
-        str | None, typer.Option(help="Only executions started in this window: 30m, 2h, 7d.")
+        str | None,
+        typer.Option(help="Only executions started since then: 30m, 1.5h, 7d, or an ISO 8601 time."),
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many executions.")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the executions as JSON.")] = False,
+    output: render.OutputOption = None,
+    as_json: render.JsonOption = False,
+    query: render.QueryOption = None,
 ) -> None:
     """List the pipeline's executions, newest first."""
+    out = render.Output.of(output, as_json, query)
     cutoff, wanted = since_cutoff(since), parse_execution_status(status)
     tgt = target(ctx)
     rows = list_executions(
         tgt.client("stepfunctions"), tgt.resources.state_machine_arn, wanted, cutoff, limit
     )
-    if as_json:
-        render.print_json(rows)
-    else:
-        render.table(rows, LIST_COLUMNS, empty="no executions")
-        render.note_limit(len(rows), limit)
+    data = [without_display(row) for row in rows]
+    render.emit(out, data, lambda: render.table(rows, LIST_COLUMNS, empty="no executions"))
+    render.note_limit(len(rows), limit)
 
 
 def show_command(
     ctx: typer.Context,
-    execution: Annotated[str, typer.Argument(metavar="EXECUTION", help="Execution name or ARN.")],
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the execution and its states as JSON.")
-    ] = False,
+    execution: TargetArgument,
+    output: render.OutputOption = None,
+    as_json: render.JsonOption = False,
+    query: render.QueryOption = None,
 ) -> None:
     """Show an execution's states as a timeline: durations, retries, errors, console URL."""
-    document = show_execution(target(ctx), execution)
-    if as_json:
-        render.print_json(document)
-        return
+    from vidpipe.cli.lookup import execution_of
+
+    out = render.Output.of(output, as_json, query)
+    tgt = target(ctx)
+    document = show_execution(tgt, execution_of(tgt, execution))
+    data = {**document, "states": [without_display(s) for s in document["states"]]}
+    render.emit(out, data, lambda: print_execution(document))
+
+
+def print_execution(document: dict[str, Any]) -> None:
+    """The ``show`` view: the execution's fields, then its timeline."""
     render.fields(
         [
             ("execution", document["execution_arn"]),

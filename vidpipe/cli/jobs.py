@@ -7,9 +7,10 @@ from typing import Annotated, Any
 import typer
 
 from vidpipe.cli import render
+from vidpipe.cli.completion import complete_job_status
 from vidpipe.cli.context import target
 from vidpipe.cli.durations import since_cutoff
-from vidpipe.cli.jobs_store import JobStore, Record, parse_status
+from vidpipe.cli.jobs_store import JobStore, Record, parse_status, with_times
 from vidpipe.cli.lookup import job_store
 from vidpipe.cli.timeline import summarize_cause
 
@@ -36,18 +37,27 @@ def list_jobs(store: JobStore, status: str | None, since: str | None, limit: int
 def command(
     ctx: typer.Context,
     status: Annotated[
-        str | None, typer.Option(help="RECEIVED, RUNNING, SUCCEEDED, REJECTED or FAILED.")
+        str | None,
+        typer.Option(
+            help="RECEIVED, RUNNING, SUCCEEDED, REJECTED or FAILED.", autocompletion=complete_job_status
+        ),
     ] = None,
-    since: Annotated[str | None, typer.Option(help="Only jobs updated in this window: 30m, 2h, 7d.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only jobs updated since then: 30m, 1.5h, 7d, or an ISO 8601 time.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many jobs.")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
+    output: render.OutputOption = None,
+    as_json: render.JsonOption = False,
+    query: render.QueryOption = None,
 ) -> None:
     """List job records, most recently updated first."""
+    out = render.Output.of(output, as_json, query)
     since_cutoff(since), parse_status(status)  # bad filters fail before any AWS call
-    records = list_jobs(job_store(target(ctx)), status, since, limit)
-    if as_json:
-        render.print_json(records)
-        return
-    rows: list[dict[str, Any]] = [{**r, "detail": detail(r)} for r in records]
-    render.table(rows, COLUMNS, empty="no jobs")
-    render.note_limit(len(rows), limit)
+    records = [with_times(r) for r in list_jobs(job_store(target(ctx)), status, since, limit)]
+
+    def draw() -> None:
+        rows: list[dict[str, Any]] = [{**r, "detail": detail(r)} for r in records]
+        render.table(rows, COLUMNS, empty="no jobs")
+
+    render.emit(out, records, draw)
+    render.note_limit(len(records), limit)

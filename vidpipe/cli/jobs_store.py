@@ -11,15 +11,28 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from vidpipe.cli.durations import iso
+from vidpipe.cli.durations import iso, parse_time
 from vidpipe.cli.errors import BadArgument, NotFound
 from vidpipe.contract.identity import JOB_ID_LENGTH
 from vidpipe.contract.items import from_item
 from vidpipe.contract.names import JobStatus, Table
 
 JOB_ID_PATTERN = re.compile(rf"^[0-9a-f]{{{JOB_ID_LENGTH}}}$")
+MIN_PREFIX = 4  # shorter hex strings are not taken for job-id prefixes (as git's short ids)
+JOB_ID_PREFIX_PATTERN = re.compile(rf"^[0-9a-f]{{{MIN_PREFIX},{JOB_ID_LENGTH - 1}}}$")
+TIME_FIELDS = ("created_at", "updated_at", "started_at", "finished_at")
 
 Record = dict[str, Any]
+
+
+def with_times(record: Record) -> Record:
+    """The record with its timestamps as datetimes, so that output shows them in the one time format.
+
+    The records are written by the Lambda handlers and the state machine (``...Z`` or ``...+00:00``);
+    a value that is not a timestamp is kept as it is.
+    """
+    parsed = {name: parse_time(record.get(name)) for name in TIME_FIELDS if record.get(name)}
+    return {**record, **{name: value for name, value in parsed.items() if value is not None}}
 
 
 def parse_status(text: str | None) -> JobStatus | None:
@@ -116,6 +129,26 @@ class JobStore:
                 ScanIndexForward=False,
             )
         )
+
+    def by_prefix(self, prefix: str, limit: int = 10) -> list[Record]:
+        """Up to ``limit`` jobs whose id starts with ``prefix``, newest ``created_at`` first.
+
+        A scan (ids are hashes, a key condition cannot take a prefix of the partition key): operator scale.
+        """
+        records: list[Record] = []
+        paginator = self.client.get_paginator("scan")
+        for page in paginator.paginate(
+            TableName=self.table_name,
+            FilterExpression="begins_with(#j, :p)",
+            ExpressionAttributeNames={"#j": Table.PARTITION_KEY},
+            ExpressionAttributeValues={":p": {"S": prefix}},
+        ):
+            records.extend(from_item(item) for item in page.get("Items", []))
+            if len(records) > limit:
+                break
+        records = [r for r in records if r.get(Table.PARTITION_KEY) != Table.SEMAPHORE_ID]
+        records.sort(key=lambda r: str(r.get("created_at", "")), reverse=True)
+        return records[:limit]
 
     def for_execution(self, execution_arn: str) -> list[Record]:
         """Jobs an execution claimed (now or before a replay).

@@ -13,7 +13,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from vidpipe.cli import analyze, demo, dlq, executions, jobs, local, logs, replay, results, status, upload
+from vidpipe.cli import (
+    analyze,
+    demo,
+    dlq,
+    executions,
+    jobs,
+    local,
+    logs,
+    replay,
+    results,
+    sample,
+    status,
+    upload,
+)
 from vidpipe.cli.errors import translate
 from vidpipe.cli.target import Target, TargetOptions, resolve_options
 from vidpipe.console import command as console_command
@@ -23,7 +36,8 @@ if TYPE_CHECKING:
 
 
 class _VidpipeGroup(TyperGroup):
-    """Turns expected failures anywhere below the root into one line on stderr and exit 1."""
+    """Turns expected failures anywhere below the root into one line on stderr and their exit status
+    (1, or 2 for a usage error); Ctrl-C exits 130 (Typer's handling of KeyboardInterrupt)."""
 
     def invoke(self, ctx: _click.Context) -> Any:
         try:
@@ -33,9 +47,9 @@ class _VidpipeGroup(TyperGroup):
             error = translate(exc, target.endpoint_url if target else None)
             if error is None:
                 raise  # a bug: keep the traceback
-            from vidpipe.cli.render import err_console
+            from vidpipe.cli.render import error_line
 
-            err_console.print(f"[bold red]Error:[/] {error}", markup=True, highlight=False, soft_wrap=True)
+            error_line(str(error))
             raise typer.Exit(error.exit_code) from None
 
 
@@ -55,8 +69,12 @@ def main(
     stack: Annotated[
         str | None, typer.Option(help="Stack name (env VIDPIPE_STACK, config file, default Vidpipe).")
     ] = None,
-    profile: Annotated[str | None, typer.Option(help="AWS profile.", envvar="AWS_PROFILE")] = None,
-    region: Annotated[str | None, typer.Option(help="AWS region.", envvar="AWS_REGION")] = None,
+    profile: Annotated[
+        str | None, typer.Option(help="AWS profile (env AWS_PROFILE; ignored by the local runtime).")
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option(help="AWS region (env AWS_REGION, then AWS_DEFAULT_REGION).")
+    ] = None,
     endpoint_url: Annotated[
         str | None,
         typer.Option(
@@ -89,6 +107,7 @@ app.add_typer(dlq.app, name="dlq")
 app.command("analyze")(analyze.command)
 app.add_typer(local.app, name="local")
 app.command("demo")(demo.command)
+app.command("sample")(sample.command)
 app.command("console")(console_command.command)
 
 if __name__ == "__main__":  # pragma: no cover

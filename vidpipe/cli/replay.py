@@ -23,10 +23,11 @@ import typer
 from botocore.exceptions import ClientError
 
 from vidpipe.cli import render
+from vidpipe.cli.completion import complete_target
 from vidpipe.cli.context import target
 from vidpipe.cli.durations import human_delta, parse_time, since_cutoff
-from vidpipe.cli.errors import BadArgument
-from vidpipe.cli.executions import describe, history
+from vidpipe.cli.errors import BadArgument, UserError
+from vidpipe.cli.executions import describe, execution_arn, history
 from vidpipe.cli.jobs_store import Record
 from vidpipe.cli.lookup import job_store, resolve
 from vidpipe.cli.target import Target
@@ -43,7 +44,14 @@ COLUMNS = ("target", "job", "execution", "action", "reason")
 _REDRIVE_REFUSALS = frozenset(
     {"ExecutionNotRedrivable", "AccessDenied", "AccessDeniedException", "ExecutionLimitExceeded"}
 )
-_UNSUPPORTED = frozenset({"500", "501", "InternalFailure", "NotImplemented", "UnknownOperationException"})
+_UNSUPPORTED = frozenset(
+    {"500", "501", "InternalFailure", "InvalidAction", "NotImplemented", "UnknownOperationException"}
+)
+NOT_IMPLEMENTED = "redrive is not implemented by this endpoint"
+
+
+INTERRUPTED = frozenset({"ABORTED", "TIMED_OUT"})
+"""Execution ends no Catch saw: auto mode restarts them (see docs/architecture.md, failure path)."""
 
 
 class Mode(StrEnum):
@@ -56,6 +64,7 @@ class Action(StrEnum):
     REDRIVEN = "redriven"
     RESTARTED = "restarted"
     SKIPPED = "skipped"
+    CANNOT_REDRIVE = "cannot-redrive"  # --mode redrive where redrive is impossible: the command fails
     WOULD_REDRIVE = "would-redrive"
     WOULD_RESTART = "would-restart"
 
@@ -81,6 +90,7 @@ class Facts:
 class Decision:
     action: str  # "redrive", "restart" or "skip"
     reason: str
+    impossible: bool = False  # a skip because --mode redrive asked for what cannot be done
 
 
 def redrive_blocker(facts: Facts) -> str | None:
@@ -122,14 +132,59 @@ def decide(facts: Facts, mode: Mode) -> Decision:
         return Decision("skip", "execution SUCCEEDED: nothing to replay")
     if mode is Mode.RESTART:
         return Decision("restart", "restart requested: new execution, same input")
+    if mode is Mode.AUTO and facts.execution_status in INTERRUPTED:
+        # A redrive resumes at the interrupted state; if that was an analysis it would run without taking
+        # a slot again (the status-change handler released it): a restart goes through AcquireSlot.
+        return Decision(
+            "restart",
+            f"execution {facts.execution_status}: a redrive would resume the interrupted analysis without a "
+            "slot; restart with the same input (through Prepare and AcquireSlot)",
+        )
     blocker = redrive_blocker(facts)
     if blocker is None:
         return Decision(
             "redrive", f"execution {facts.execution_status}: redrive continues from the failed state"
         )
     if mode is Mode.REDRIVE:
-        return Decision("skip", f"cannot redrive: {blocker}")
+        return Decision("skip", f"cannot redrive: {blocker}", impossible=True)
     return Decision("restart", f"{blocker}: restart with the same input")
+
+
+def _client_error(exc: ClientError) -> tuple[str, int | None, str]:
+    error = exc.response.get("Error", {})
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return str(error.get("Code", "")), status, str(error.get("Message", ""))
+
+
+def _unsupported(code: str, status: int | None, local: bool) -> bool:
+    """An answer that means the endpoint lacks RedriveExecution (an emulator), not a refusal."""
+    return code in _UNSUPPORTED or (local and status in (404, 500, 501))
+
+
+def probe_redrive(sfn: Any, state_machine_arn: str, local: bool) -> str | None:
+    """Whether the endpoint implements RedriveExecution: None if it does, else why it cannot redrive.
+
+    The probe redrives an execution that does not exist (a well-formed ARN of the pipeline with a random
+    name): AWS, and any endpoint that implements the API, answers ``ExecutionDoesNotExist`` and changes
+    nothing; an emulator without it answers with an unknown-operation error (or a 500 or 501); a role
+    without ``states:RedriveExecution`` gets ``AccessDenied``. So a dry run predicts what the run does.
+
+    Raises:
+        ClientError: for any other answer (throttling that outlived the retries, an invalid ARN...).
+    """
+    probe = execution_arn(state_machine_arn, f"vidpipe-redrive-probe-{uuid.uuid4().hex}")
+    try:
+        sfn.redrive_execution(executionArn=probe)
+    except ClientError as exc:
+        code, status, message = _client_error(exc)
+        if code == "ExecutionDoesNotExist":
+            return None
+        if _unsupported(code, status, local):
+            return NOT_IMPLEMENTED
+        if code in {"AccessDenied", "AccessDeniedException"}:
+            return f"redrive is not allowed ({code}: {message})"
+        raise
+    return None
 
 
 def replay_name(job_id: str | None) -> str:
@@ -196,10 +251,24 @@ class Replayer:
         self.tgt, self.mode, self.dry_run = tgt, mode, dry_run
         self.sfn = tgt.client("stepfunctions")
         self.now = now or datetime.now(UTC)
-        self.redrive_supported = True
+        self._endpoint_blocker: str | None = None
+        self._probed = False
         self._running: list[str] | None = None
         self._type: str | None = None
         self._done: dict[str, str] = {}  # execution ARN -> job id of the row that already replayed it
+
+    def endpoint_redrive_blocker(self) -> str | None:
+        """Why this endpoint cannot redrive at all (probed once, see :func:`probe_redrive`), or None."""
+        if not self._probed:
+            self._endpoint_blocker = probe_redrive(
+                self.sfn, self.tgt.resources.state_machine_arn, self.tgt.is_local
+            )
+            self._probed = True
+        return self._endpoint_blocker
+
+    @property
+    def redrive_supported(self) -> bool:
+        return self.endpoint_redrive_blocker() is None
 
     def running_executions(self) -> list[str]:
         if self._running is None:
@@ -234,56 +303,66 @@ class Replayer:
         )
 
     def run(self, candidate: Candidate) -> dict[str, Any]:
-        """Decide and act on one candidate; the row says what was done and why."""
+        """Decide and act on one candidate; the row says what was done and why.
+
+        A dry run takes the same decisions as the run, the endpoint's support for redrive included; only
+        a refusal that AWS decides at call time (``ExecutionNotRedrivable``) cannot be foreseen.
+        """
         job_id = (candidate.job or {}).get("job_id")
         arn = candidate.execution.get("executionArn", "")
         row = {"target": candidate.target, "job": job_id, "execution": candidate.execution.get("name")}
+
+        def result(action: Action, reason: str, new_execution: str | None = None) -> dict[str, Any]:
+            return {**row, "action": action, "reason": reason, "new_execution": new_execution}
+
         if arn in self._done:
-            reason = f"same execution as job {self._done[arn]}: replayed once for both"
-            return {**row, "action": Action.SKIPPED, "reason": reason, "new_execution": None}
+            return result(Action.SKIPPED, f"same execution as job {self._done[arn]}: replayed once for both")
         facts = self.facts(candidate)
         decision = decide(facts, self.mode)
-        if decision.action == "redrive" and self.mode is not Mode.RESTART:
+        if decision.action == "redrive":
             events = len(history(self.sfn, arn, limit=REDRIVE_HISTORY_LIMIT))  # the last rule needs a count
             decision = decide(replace(facts, history_events=events), self.mode)
+        if decision.action == "redrive":
+            decision = self._on_this_endpoint(decision)
         if decision.action == "skip":
-            return {**row, "action": Action.SKIPPED, "reason": decision.reason, "new_execution": None}
+            return result(Action.CANNOT_REDRIVE if decision.impossible else Action.SKIPPED, decision.reason)
         self._done[arn] = job_id or "-"
         if decision.action == "redrive":
             if self.dry_run:
-                return {
-                    **row,
-                    "action": Action.WOULD_REDRIVE,
-                    "reason": decision.reason,
-                    "new_execution": arn,
-                }
+                return result(Action.WOULD_REDRIVE, decision.reason, arn)
             refused = self._redrive(arn)
             if refused is None:
-                return {**row, "action": Action.REDRIVEN, "reason": decision.reason, "new_execution": arn}
+                return result(Action.REDRIVEN, decision.reason, arn)
             if self.mode is Mode.REDRIVE:
-                return {**row, "action": Action.SKIPPED, "reason": refused, "new_execution": None}
+                return result(Action.CANNOT_REDRIVE, f"cannot redrive: {refused}")
             decision = Decision("restart", f"{refused}: restart with the same input")
         if self.dry_run:
-            return {**row, "action": Action.WOULD_RESTART, "reason": decision.reason, "new_execution": None}
+            return result(Action.WOULD_RESTART, decision.reason)
         new_arn = self._restart(job_id, candidate.execution)
         if self._running is not None:
             self._running.append(new_arn.rsplit(":", 1)[-1])
-        return {**row, "action": Action.RESTARTED, "reason": decision.reason, "new_execution": new_arn}
+        return result(Action.RESTARTED, decision.reason, new_arn)
+
+    def _on_this_endpoint(self, decision: Decision) -> Decision:
+        """A redrive decision, unless the endpoint cannot redrive at all."""
+        blocker = self.endpoint_redrive_blocker()
+        if blocker is None:
+            return decision
+        if self.mode is Mode.REDRIVE:
+            return Decision("skip", f"cannot redrive: {blocker}", impossible=True)
+        return Decision("restart", f"{blocker}: restart with the same input")
 
     def _redrive(self, arn: str) -> str | None:
         """Redrive; None when done, else why it could not be (for auto mode to restart instead)."""
-        if not self.redrive_supported:
-            return "redrive is not implemented by this endpoint"
         try:
             self.sfn.redrive_execution(executionArn=arn, clientToken=uuid.uuid4().hex)
         except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if code in _UNSUPPORTED or (self.tgt.is_local and status in (404, 500, 501)):
-                self.redrive_supported = False
-                return "redrive is not implemented by this endpoint"
+            code, status, message = _client_error(exc)
+            if _unsupported(code, status, self.tgt.is_local):
+                self._endpoint_blocker, self._probed = NOT_IMPLEMENTED, True
+                return NOT_IMPLEMENTED
             if code in _REDRIVE_REFUSALS:
-                return f"redrive refused ({code}: {exc.response['Error'].get('Message', '')})"
+                return f"redrive refused ({code}: {message})"
             raise
         return None
 
@@ -323,24 +402,42 @@ def replay(
 def command(
     ctx: typer.Context,
     targets: Annotated[
-        list[str] | None, typer.Argument(metavar="TARGET", help="Job ids, s3:// URIs or executions.")
+        list[str] | None,
+        typer.Argument(
+            metavar="TARGET",
+            help="Jobs (ids, prefixes, s3:// URIs, keys) or executions.",
+            autocompletion=complete_target,
+        ),
     ] = None,
     failed: Annotated[bool, typer.Option("--failed", help="Replay every FAILED job.")] = False,
     since: Annotated[
-        str | None, typer.Option(help="With --failed: jobs that failed in this window (2h, 7d).")
+        str | None,
+        typer.Option(help="With --failed: jobs that failed since then (2h, 1.5d, or an ISO 8601 time)."),
     ] = None,
     error: Annotated[
         str | None, typer.Option(help="With --failed: only jobs whose error or cause matches (regex).")
     ] = None,
-    mode: Annotated[Mode, typer.Option(help="auto: redrive where AWS allows it, else restart.")] = Mode.AUTO,
+    mode: Annotated[
+        Mode, typer.Option(help="auto: redrive where possible, else restart; redrive: fail where impossible.")
+    ] = Mode.AUTO,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what would be done; change nothing.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON row per job.")] = False,
+    output: render.OutputOption = None,
+    as_json: render.JsonOption = False,
+    query: render.QueryOption = None,
 ) -> None:
-    """Replay failed jobs: redrive where AWS allows it, restart with the same input elsewhere."""
+    """Replay failed jobs: redrive where possible, restart with the same input elsewhere.
+
+    Exit status 1 when --mode redrive was asked for jobs that cannot be redriven (the rows say why).
+    """
+    out = render.Output.of(output, as_json, query)
     rows = replay(target(ctx), targets or [], failed, since, error, mode, dry_run)
-    if as_json:
-        render.print_json(rows)
-    else:
-        render.table(rows, COLUMNS, empty="no failed jobs to replay")
+    render.emit(out, rows, lambda: render.table(rows, COLUMNS, empty="no failed jobs to replay"))
+    impossible = [row for row in rows if row["action"] == Action.CANNOT_REDRIVE]
+    if impossible:
+        reasons = "; ".join(dict.fromkeys(str(row["reason"]) for row in impossible))
+        raise UserError(
+            f"{len(impossible)} of {len(rows)} jobs cannot be redriven ({reasons}): "
+            "use --mode auto to restart them instead"
+        )

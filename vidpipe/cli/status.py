@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
 from vidpipe.cli import render
+from vidpipe.cli.completion import TargetArgument
 from vidpipe.cli.context import target
+from vidpipe.cli.errors import BadArgument
 from vidpipe.cli.executions import describe
+from vidpipe.cli.jobs_store import with_times
 from vidpipe.cli.lookup import resolve
 from vidpipe.cli.target import Target
 from vidpipe.cli.timeline import summarize_cause
@@ -18,7 +21,7 @@ def job_status(tgt: Target, record: dict[str, Any]) -> dict[str, Any]:
     """The job record with its current execution's status and console URL."""
     arn = record.get("execution_arn")
     execution = describe(tgt.client("stepfunctions"), arn) if arn else {}
-    return {"job": record, "execution": _execution_view(tgt, arn, execution)}
+    return {"job": with_times(record), "execution": _execution_view(tgt, arn, execution)}
 
 
 def _execution_view(tgt: Target, arn: str | None, execution: dict[str, Any]) -> dict[str, Any]:
@@ -46,6 +49,19 @@ def status_of(tgt: Target, text: str) -> list[dict[str, Any]]:
         "cause": execution.get("cause"),
     }
     return [{"job": None, "execution": view}]
+
+
+def status_one(tgt: Target, text: str) -> dict[str, Any]:
+    """The status of the one job (or jobless execution) a target names.
+
+    Raises:
+        BadArgument: when the target is an execution that claimed several jobs.
+    """
+    entries = status_of(tgt, text)
+    if len(entries) > 1:
+        ids = ", ".join(str(e["job"]["job_id"]) for e in entries)
+        raise BadArgument(f"execution {text} holds several jobs ({ids}): name one job id")
+    return entries[0]
 
 
 def print_status(entry: dict[str, Any]) -> None:
@@ -76,17 +92,12 @@ def print_status(entry: dict[str, Any]) -> None:
 
 def command(
     ctx: typer.Context,
-    job_target: Annotated[
-        str, typer.Argument(metavar="TARGET", help="Job id, s3://bucket/key, or execution.")
-    ],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+    job_target: TargetArgument,
+    output: render.OutputOption = None,
+    as_json: render.JsonOption = False,
+    query: render.QueryOption = None,
 ) -> None:
     """Show a job: its record, its execution's status, attempts and console URL."""
-    entries = status_of(target(ctx), job_target)
-    if as_json:
-        render.print_json(entries)
-        return
-    for index, entry in enumerate(entries):
-        if index:
-            render.console.print()
-        print_status(entry)
+    out = render.Output.of(output, as_json, query)
+    entry = status_one(target(ctx), job_target)
+    render.emit(out, entry, lambda: print_status(entry))

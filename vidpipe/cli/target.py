@@ -14,18 +14,18 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from vidpipe.cli.errors import TargetError
+from vidpipe.cli.errors import BadArgument, TargetError, local_hint
 from vidpipe.contract.names import DEFAULT_STACK_NAME, Output
 
 if TYPE_CHECKING:
     import boto3
 
-LOCAL_ENDPOINT = "http://127.0.0.1:4566"
-LOCAL_REGION = "us-east-1"
+LOCAL_REGION = "us-east-1"  # the region the local runtime serves (vidpipe.local.aws.REGION)
 LOCAL_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}  # moto's dummy credentials
 
 
@@ -53,12 +53,41 @@ def load_config(path: Path | None = None) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class TargetOptions:
-    """The global options as given: ``None`` means "not given", resolved by :func:`resolve_options`."""
+    """The global options as given: ``None`` means "not given", resolved by :func:`resolve_options`.
+
+    ``region_source`` says where the region came from (for messages), once resolved.
+    """
 
     stack: str | None = None
     profile: str | None = None
     region: str | None = None
     endpoint_url: str | None = None
+    region_source: str | None = None
+
+
+def _first(*candidates: tuple[str | None, str]) -> tuple[str | None, str | None]:
+    """The first (value, source) whose value is set, or (None, None)."""
+    return next(((value, source) for value, source in candidates if value), (None, None))
+
+
+def check_endpoint_url(url: str | None, source: str = "--endpoint-url") -> str | None:
+    """``url`` when it is an http(s) URL with a host.
+
+    Raises:
+        BadArgument: for anything else, e.g. ``127.0.0.1:4566`` without its scheme (botocore would fail
+        with a traceback deep inside client creation).
+    """
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError as exc:
+        raise BadArgument(f"bad endpoint URL {url!r} ({source}): {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        example = "http://" + url.split("://", 1)[-1]
+        raise BadArgument(f"bad endpoint URL {url!r} ({source}): give a scheme and a host, e.g. {example}")
+    return url
 
 
 def resolve_options(
@@ -67,15 +96,31 @@ def resolve_options(
     """Fill unset options: command line first, then environment, then the config file, then defaults.
 
     The stack name defaults to ``VIDPIPE_STACK``, then ``stack`` in the config file, then
-    :data:`DEFAULT_STACK_NAME`. The endpoint honours ``AWS_ENDPOINT_URL`` like the AWS CLI does.
+    :data:`DEFAULT_STACK_NAME`. As with the AWS CLI, the endpoint honours ``AWS_ENDPOINT_URL``, the region
+    ``AWS_REGION`` then ``AWS_DEFAULT_REGION``, and the profile ``AWS_PROFILE``.
+
+    Raises:
+        BadArgument: for an endpoint URL that is not an http(s) URL.
     """
     env = dict(os.environ) if env is None else env
     config = load_config() if config is None else config
+    region, region_source = _first(
+        (given.region, given.region_source or "--region"),
+        (env.get("AWS_REGION"), "AWS_REGION"),
+        (env.get("AWS_DEFAULT_REGION"), "AWS_DEFAULT_REGION"),
+        (config.get("region"), f"region in {config_path()}"),
+    )
+    endpoint, endpoint_source = _first(
+        (given.endpoint_url, "--endpoint-url"),
+        (env.get("AWS_ENDPOINT_URL"), "AWS_ENDPOINT_URL"),
+        (config.get("endpoint_url"), f"endpoint_url in {config_path()}"),
+    )
     return TargetOptions(
         stack=given.stack or env.get("VIDPIPE_STACK") or config.get("stack") or DEFAULT_STACK_NAME,
-        profile=given.profile or config.get("profile"),
-        region=given.region or config.get("region"),
-        endpoint_url=given.endpoint_url or env.get("AWS_ENDPOINT_URL") or config.get("endpoint_url"),
+        profile=given.profile or env.get("AWS_PROFILE") or config.get("profile"),
+        region=region,
+        endpoint_url=check_endpoint_url(endpoint, endpoint_source or "--endpoint-url"),
+        region_source=region_source,
     )
 
 
@@ -129,11 +174,17 @@ def _data_loader() -> Any:
     return create_loader()
 
 
-def _botocore_session() -> Any:
-    """A fresh botocore session (own credentials and config) that reuses the parsed service models."""
+def _botocore_session(profiles: bool = True) -> Any:
+    """A fresh botocore session (own credentials and config) that reuses the parsed service models.
+
+    ``profiles=False`` makes it blind to ``AWS_PROFILE``: a profile that no longer exists would otherwise
+    fail every call with ProfileNotFound, also where no profile is needed (the local runtime).
+    """
     import botocore.session
 
-    session = botocore.session.get_session()
+    session = botocore.session.Session(
+        session_vars=None if profiles else {"profile": (None, None, None, None)}
+    )
     session.register_component("data_loader", _data_loader())
     return session
 
@@ -156,32 +207,27 @@ class Target:
 
     @cached_property
     def session(self) -> boto3.Session:
-        """The boto3 session; locally, dummy credentials when none are configured and us-east-1 by default."""
+        """The boto3 session.
+
+        Locally (an endpoint URL is set) no credentials and no profile are looked up: moto accepts any
+        credentials, so fixed dummy ones are used and a stale ``AWS_PROFILE`` or an expired SSO login cannot
+        get in the way. The region is the one given explicitly (``--region``, ``AWS_REGION``,
+        ``AWS_DEFAULT_REGION``, the config file), else the local runtime's ``us-east-1``; a profile's
+        region (``~/.aws/config``) is for AWS and is ignored.
+        """
         import boto3
 
-        session = boto3.Session(
+        if self.is_local:
+            return boto3.Session(
+                botocore_session=_botocore_session(profiles=False),
+                region_name=self.options.region or LOCAL_REGION,
+                **LOCAL_CREDENTIALS,
+            )
+        return boto3.Session(
             botocore_session=_botocore_session(),
             profile_name=self.options.profile,
             region_name=self.options.region,
         )
-        if self.is_local:
-            # The local runtime lives in us-east-1: a profile's region (~/.aws/config) must not move the CLI
-            # elsewhere; only an explicit --region / AWS_REGION / config-file region does.
-            # Credentials are resolved once and passed explicitly, so that the clients made later never
-            # look them up again (moto accepts any; the dummy ones stand in when none are configured).
-            kwargs: dict[str, str] = {"region_name": self.options.region or LOCAL_REGION}
-            found = session.get_credentials()
-            if found is None:
-                kwargs |= LOCAL_CREDENTIALS
-            else:
-                frozen = found.get_frozen_credentials()
-                kwargs |= {"aws_access_key_id": frozen.access_key, "aws_secret_access_key": frozen.secret_key}
-                if frozen.token:
-                    kwargs["aws_session_token"] = frozen.token
-            session = boto3.Session(
-                botocore_session=_botocore_session(), profile_name=self.options.profile, **kwargs
-            )
-        return session
 
     @property
     def region(self) -> str:
@@ -193,13 +239,19 @@ class Target:
     def client(self, service: str) -> Any:
         """A cached client; locally with few retries so that a stopped runtime fails fast."""
         if service not in self._clients:
-            config = Config(retries={"max_attempts": 2 if self.is_local else 5, "mode": "standard"})
-            if self.is_local:
-                config = config.merge(Config(connect_timeout=2, read_timeout=30))
             self._clients[service] = self.session.client(
-                service, region_name=self.region, endpoint_url=self.options.endpoint_url, config=config
+                service,
+                region_name=self.region,
+                endpoint_url=self.options.endpoint_url,
+                config=self._config(),
             )
         return self._clients[service]
+
+    def _config(self) -> Config:
+        config = Config(retries={"max_attempts": 2 if self.is_local else 5, "mode": "standard"})
+        if self.is_local:
+            config = config.merge(Config(connect_timeout=2, read_timeout=30))
+        return config
 
     @cached_property
     def resources(self) -> Resources:
@@ -222,15 +274,40 @@ class Target:
         return Resources.from_outputs(stack, outputs)
 
     def _missing_stack_message(self, stack: str) -> str:
-        if self.is_local:
+        if not self.is_local:
             return (
-                f"stack {stack} not found at {self.endpoint_url}: start the local runtime with "
-                "`vidpipe local up` (or pass --stack)"
+                f"stack {stack} not found in {self.region}: deploy it with `npx cdk deploy`, "
+                "or pass --stack / --region / --profile"
             )
-        return (
-            f"stack {stack} not found in {self.region}: deploy it with `npx cdk deploy`, "
-            "or pass --stack / --region / --profile"
+        where = f"at {self.endpoint_url} in {self.region}"
+        if self.region != LOCAL_REGION and self._stack_exists(stack, LOCAL_REGION):
+            source = f" (from {self.options.region_source})" if self.options.region_source else ""
+            return (
+                f"stack {stack} not found {where}: the region differs, the local runtime serves "
+                f"{LOCAL_REGION}, not {self.region}{source}: pass --region {LOCAL_REGION}"
+            )
+        others = self._stack_names()
+        if others:
+            return f"stack {stack} not found {where}: the stacks there are {', '.join(others)} (pass --stack)"
+        return f"no stack {stack} {where}: {local_hint(self.endpoint_url)} (or pass --stack)"
+
+    def _stack_exists(self, stack: str, region: str) -> bool:
+        """Whether ``stack`` exists in another region of the same endpoint (a message's probe)."""
+        other = self.session.client(
+            "cloudformation", region_name=region, endpoint_url=self.endpoint_url, config=self._config()
         )
+        try:
+            return bool(other.describe_stacks(StackName=stack).get("Stacks"))
+        except ClientError:
+            return False
+
+    def _stack_names(self) -> list[str]:
+        """The stacks the endpoint holds in the target's region (a message's hint)."""
+        try:
+            stacks = self.client("cloudformation").describe_stacks().get("Stacks", [])
+        except ClientError:
+            return []
+        return sorted(str(s["StackName"]) for s in stacks)
 
     def console_url(self, execution_arn: str) -> str:
         """The Step Functions console page of an execution; locally there is no console."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from vidpipe.cli.durations import human_delta, parse_time
+from vidpipe.cli.durations import human_delta, parse_time, seconds
 
 _SCHEDULED = ("TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled")
 _FAILURE_SUFFIXES = ("Failed", "TimedOut", "Aborted", "StartFailed", "SubmitFailed", "ScheduleFailed")
@@ -66,10 +66,11 @@ class Step:
             "state": self.name,
             "type": self.type,
             "at": human_delta(self.entered - start) if start and self.entered else "-",
+            "at_seconds": seconds(self.entered - start) if start and self.entered else None,
             "entered": self.entered,
             "exited": self.exited,
             "duration": human_delta(self.duration),
-            "duration_seconds": self.duration.total_seconds() if self.duration else None,
+            "duration_seconds": seconds(self.duration),
             "outcome": self.outcome,
             "attempts": self.attempts,
             "retries": self.retries,

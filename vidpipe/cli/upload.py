@@ -27,7 +27,6 @@ from vidpipe.contract.names import TERMINAL_STATUSES, VIDEO_SUFFIXES, JobStatus
 
 MB = 1024 * 1024
 EXIT_REJECTED = 3  # with --wait: nothing FAILED, but at least one video was REJECTED
-COLUMNS = ("path", "key", "job_id", "status")
 
 # S3 notification filters are case-sensitive and list each suffix in lower and upper case only.
 _TRIGGERING_SUFFIXES = frozenset(VIDEO_SUFFIXES) | {s.upper() for s in VIDEO_SUFFIXES}
@@ -46,11 +45,39 @@ class Planned:
     key: str
 
 
-def plan(paths: Iterable[Path], prefix: str) -> list[Planned]:
+@dataclass(frozen=True)
+class Skipped:
+    """A file of a folder that is not uploaded, and why."""
+
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an upload will send, and the files of its folders it leaves out."""
+
+    files: list[Planned]
+    skipped: list[Skipped]
+
+
+def _skip_reason(path: Path) -> str | None:
+    """Why a file found in a folder is not uploaded (None: it is)."""
+    if triggers_pipeline(path):
+        return None
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        return (
+            f"suffix {path.suffix} would not start the pipeline (the notification matches "
+            f"{path.suffix.lower()} and {path.suffix.upper()} only): rename it"
+        )
+    return "not a video suffix"
+
+
+def scan(paths: Iterable[Path], prefix: str) -> Plan:
     """Expand files and folders (recursively, videos only) into keys under ``prefix``.
 
-    A folder's files keep their path relative to the folder. Every problem is reported at once, before any
-    byte is sent.
+    A folder's files keep their path relative to the folder; the folder's other files are listed as
+    skipped with the reason. Every problem is reported at once, before any byte is sent.
 
     Raises:
         BadArgument: for missing paths, explicit files the pipeline would ignore, or nothing to upload.
@@ -58,24 +85,44 @@ def plan(paths: Iterable[Path], prefix: str) -> list[Planned]:
     prefix = prefix.strip("/")
     prefix = f"{prefix}/" if prefix else ""
     planned: list[Planned] = []
+    skipped: list[Skipped] = []
     problems: list[str] = []
     for path in paths:
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and triggers_pipeline(p))
-            if not files:
+            files = sorted(p for p in path.rglob("*") if p.is_file())
+            videos = [p for p in files if triggers_pipeline(p)]
+            skipped += [Skipped(p, reason) for p in files if (reason := _skip_reason(p))]
+            if not videos:
                 problems.append(f"{path}: no video files ({', '.join(VIDEO_SUFFIXES)})")
-            planned += [Planned(p, prefix + p.relative_to(path).as_posix()) for p in files]
+            planned += [Planned(p, prefix + p.relative_to(path).as_posix()) for p in videos]
         elif path.is_file():
             if not triggers_pipeline(path):
-                problems.append(
-                    f"{path}: not a video suffix the pipeline reacts to ({', '.join(VIDEO_SUFFIXES)})"
-                )
+                problems.append(f"{path}: {_skip_reason(path)} ({', '.join(VIDEO_SUFFIXES)})")
             planned.append(Planned(path, prefix + path.name))
         else:
             problems.append(f"{path}: no such file or folder")
     if problems:
         raise BadArgument("; ".join(problems))
-    return planned
+    return Plan(planned, skipped)
+
+
+def plan(paths: Iterable[Path], prefix: str) -> list[Planned]:
+    """The files :func:`scan` would upload (see there)."""
+    return scan(paths, prefix).files
+
+
+def report_skipped(skipped: list[Skipped]) -> None:
+    """On stderr: each skipped file with a video suffix in the wrong case, and a count of the others."""
+    others: dict[str, int] = {}
+    for item in skipped:
+        if item.path.suffix.lower() in VIDEO_SUFFIXES:
+            render.say(("skipped ", "yellow"), str(item.path), f": {item.reason}", err=True)
+        else:
+            others[item.path.suffix or "(none)"] = others.get(item.path.suffix or "(none)", 0) + 1
+    if others:
+        count = sum(others.values())
+        suffixes = ", ".join(sorted(others))
+        render.note(f"skipped {count} file{'s' if count > 1 else ''} that are not videos ({suffixes})")
 
 
 class _ResponseCapture:
@@ -98,8 +145,18 @@ class _ResponseCapture:
             self.by_key[key] = {"version": parsed.get("VersionId") or "", "etag": parsed["ETag"]}
 
 
-def upload_all(tgt: Target, planned: list[Planned], progress: bool = True) -> list[dict[str, Any]]:
-    """Upload every planned file (multipart above 8 MB) and return one row per object with its job id."""
+def upload_all(
+    tgt: Target,
+    planned: list[Planned],
+    progress: bool = True,
+    on_uploaded: Callable[[dict[str, Any]], None] | None = None,
+    rows: list[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """Upload every planned file (multipart above 8 MB) and return one row per object with its job id.
+
+    ``on_uploaded`` is called with each row as soon as its object is stored; rows are appended to
+    ``rows`` when given, so that a caller interrupted mid-way still has the finished ones.
+    """
     from boto3.s3.transfer import TransferConfig
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
@@ -107,9 +164,16 @@ def upload_all(tgt: Target, planned: list[Planned], progress: bool = True) -> li
     bucket = tgt.resources.video_bucket
     capture = _ResponseCapture(s3)
     config = TransferConfig(multipart_threshold=8 * MB, multipart_chunksize=8 * MB, max_concurrency=4)
-    rows: list[dict[str, Any]] = []
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
-    with Progress(*columns, console=render.err_console, disable=not progress, transient=True) as bar:
+    rows = [] if rows is None else rows
+    # markup=False: the description is a user's key, shown literally (a key may be "a[b]/c.mp4").
+    columns = (
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+    )
+    shown = progress and render.err_console.is_terminal  # a bar only where it can be redrawn
+    with Progress(*columns, console=render.err_console, disable=not shown, transient=True) as bar:
         for item in planned:
             task = bar.add_task(item.key, total=item.path.stat().st_size)
             s3.upload_file(
@@ -122,17 +186,18 @@ def upload_all(tgt: Target, planned: list[Planned], progress: bool = True) -> li
             bar.remove_task(task)
             response = capture.by_key.get(item.key, {})
             version, etag = response.get("version") or None, response.get("etag")
-            rows.append(
-                {
-                    "path": str(item.path),
-                    "key": item.key,
-                    "object_uri": object_uri(bucket, item.key),
-                    "version": version,
-                    "etag": etag,
-                    "job_id": job_id_for(bucket, item.key, version, etag),
-                    "status": "uploaded",
-                }
-            )
+            row = {
+                "path": str(item.path),
+                "key": item.key,
+                "object_uri": object_uri(bucket, item.key),
+                "version": version,
+                "etag": etag,
+                "job_id": job_id_for(bucket, item.key, version, etag),
+                "status": "uploaded",
+            }
+            rows.append(row)
+            if on_uploaded is not None:
+                on_uploaded(row)
     return rows
 
 
@@ -201,15 +266,31 @@ def follow(store: JobStore, rows: list[dict[str, Any]], timeout: float, interval
     status = render.err_console.status("waiting for the pipeline", spinner="dots")
 
     def report(upload: dict[str, Any], new: str) -> None:
-        render.err_console.print(f"{upload['key']}: {render.styled(new)}")
+        render.say(upload["key"], ": ", (new, render.STATUS_STYLES.get(new, "")), err=True)
         done = sum(row["status"] in TERMINAL_STATUSES for row in rows)
         status.update(f"waiting for the pipeline: {done}/{len(rows)} finished")
 
     if quiet:
         wait_for_jobs(store, rows, timeout, interval)
         return
+    if not render.err_console.is_terminal:  # no spinner in a pipe or a file: the changes only
+        wait_for_jobs(store, rows, timeout, interval, report)
+        return
     with status:
         wait_for_jobs(store, rows, timeout, interval, report)
+
+
+def _announce(out: render.Output) -> Callable[[dict[str, Any]], None]:
+    """What is printed the moment an object is stored: its job id and key (on stderr for JSON output,
+    whose stdout is one document), so that an interrupted upload has printed every id it made."""
+
+    def announce(row: dict[str, Any]) -> None:
+        if out.is_json or out.query is not None:
+            render.say(("uploaded ", "dim"), row["key"], (" job ", "dim"), row["job_id"], err=True)
+        else:
+            render.say(row["job_id"], "  ", row["key"])
+
+    return announce
 
 
 def command(
@@ -223,22 +304,33 @@ def command(
         float, typer.Option(min=1, help="With --wait: give up after this many seconds.")
     ] = 1800,
     interval: Annotated[float, typer.Option(min=0.1, help="With --wait: seconds between polls.")] = 2.0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON row per object.")] = False,
+    output: render.OutputOption = None,
+    as_json: render.JsonOption = False,
+    query: render.QueryOption = None,
 ) -> None:
-    """Upload videos; print each object's key and job id; with --wait, follow them to the end.
+    """Upload videos; print each object's job id and key as it is stored; with --wait, follow them.
 
     With --wait the exit status is 0 when every job SUCCEEDED, 3 when none failed but some were REJECTED
     (not a video, corrupt, too large), and 1 when any FAILED or the timeout passed.
     """
-    planned = plan(paths, prefix)
+    out = render.Output.of(output, as_json, query)
+    scanned = scan(paths, prefix)
+    report_skipped(scanned.skipped)
     tgt = target(ctx)
-    rows = upload_all(tgt, planned, progress=not as_json)
-    if wait:
-        follow(job_store(tgt), rows, timeout, interval, quiet=as_json)
-    if as_json:
-        render.print_json(rows)
-    else:
-        render.table(rows, COLUMNS)
+    rows: list[dict[str, Any]] = []
+    machine = out.is_json or out.query is not None
+    try:
+        upload_all(tgt, scanned.files, progress=not machine, on_uploaded=_announce(out), rows=rows)
+        if wait:
+            follow(job_store(tgt), rows, timeout, interval, quiet=machine)
+    except BaseException:  # Ctrl-C, a dead endpoint: the JSON of what was done before it still goes out
+        if machine and rows:
+            render.emit(out, rows, lambda: None)
+        raise
+    if machine:
+        render.emit(out, rows, lambda: None)
+    elif wait:
+        render.table(rows, ("key", "job_id", "status"))
     if not wait:
         return
     code = outcome_exit_code(row["status"] for row in rows)

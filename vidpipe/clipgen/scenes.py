@@ -25,12 +25,15 @@ class Shot:
             ``#rrggbb`` for a plain colour.
         caption: text burnt into the bottom of the picture, or None.
         pan: slide slowly across the picture (camera motion) rather than hold it still (a slide, a tripod).
+        fade_in, fade_out: seconds of fade from black at the start / to black at the end (0: none).
     """
 
     seconds: float
     picture: str
     caption: str | None = None
     pan: bool = True
+    fade_in: float = 0.0
+    fade_out: float = 0.0
 
     @property
     def has_face(self) -> bool:
@@ -81,5 +84,18 @@ def frames(shot: Shot, width: int, height: int, count: int) -> list[np.ndarray]:
     for i in range(count):
         offset = (i * PAN_PIXELS_PER_FRAME) % period
         x = offset if offset <= pan else period - offset
-        views.append(canvas[:, x : x + width])
+        view = canvas[:, x : x + width]
+        level = _fade_level(shot, i, count)
+        views.append(view if level >= 1.0 else (view * level).astype(np.uint8))
     return views
+
+
+def _fade_level(shot: Shot, index: int, count: int) -> float:
+    """Brightness (0-1) of frame ``index`` of ``count``: ramps up over ``fade_in``, down over ``fade_out``."""
+    t = (index + 0.5) * shot.seconds / count  # the middle of the frame, in seconds into the shot
+    level = 1.0
+    if shot.fade_in > 0:
+        level = min(level, t / shot.fade_in)
+    if shot.fade_out > 0:
+        level = min(level, (shot.seconds - t) / shot.fade_out)
+    return max(0.0, level)

@@ -243,7 +243,8 @@ class Provisioner:
     def _function(self, r: Resource) -> None:
         props = self.resolver.resolve(
             {k: v for k, v in r.properties.items() if k in ("FunctionName", "Role", "Handler", "Runtime",
-                                                             "Environment", "Timeout", "MemorySize")}
+                                                             "Environment", "Timeout", "MemorySize",
+                                                             "LoggingConfig")}
         )  # fmt: skip
         name = props.get("FunctionName") or local_name(self.stack_name, r.logical_id, 64)
         archive = io.BytesIO()
@@ -260,6 +261,7 @@ class Provisioner:
             Environment=props.get("Environment", {"Variables": {}}),
             Timeout=int(props.get("Timeout", 60)),
             MemorySize=int(props.get("MemorySize", 512)),
+            **({"LoggingConfig": props["LoggingConfig"]} if "LoggingConfig" in props else {}),
         )["FunctionArn"]
         self.result.functions[name] = props | {"FunctionName": name, "FunctionArn": arn}
         self.resolver.register(r.logical_id, name, Arn=arn)

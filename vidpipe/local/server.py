@@ -16,6 +16,7 @@ import socket
 import threading
 import urllib.request
 from typing import Any
+from xml.sax.saxutils import escape
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.server import ThreadedMotoServer
@@ -37,6 +38,40 @@ def _check_free(host: str, port: int) -> None:
         probe.bind((host, port))
 
 
+class UnimplementedAsError:
+    """WSGI middleware: an operation moto does not implement is answered like an unknown operation.
+
+    moto raises ``NotImplementedError`` for such operations; werkzeug then answers 500 (which the SDKs
+    retry) and prints a 45-line traceback per attempt on the runtime's terminal, although the caller handles
+    the answer (``vidpipe replay`` restarts when RedriveExecution is missing). AWS answers an operation it
+    does not know with HTTP 400 ``UnknownOperationException`` (JSON protocols; others get the error in XML):
+    the runtime does so, and logs one line.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        try:
+            return self.app(environ, start_response)
+        except NotImplementedError as exc:
+            message = f"{exc} by the local runtime (moto)"
+            log.info("%s %s", environ.get("HTTP_X_AMZ_TARGET") or environ.get("PATH_INFO", ""), message)
+            if environ.get("HTTP_X_AMZ_TARGET"):
+                body = json.dumps({"__type": "UnknownOperationException", "message": message}).encode()
+                content_type = "application/x-amz-json-1.0"
+            else:
+                body = (
+                    "<ErrorResponse><Error><Code>UnknownOperationException</Code>"
+                    f"<Message>{escape(message)}</Message></Error></ErrorResponse>"
+                ).encode()
+                content_type = "text/xml"
+            start_response(
+                "400 Bad Request", [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+            )
+            return [body]
+
+
 class _BindingMotoServer(ThreadedMotoServer):
     """ThreadedMotoServer that binds in the caller's thread.
 
@@ -51,7 +86,7 @@ class _BindingMotoServer(ThreadedMotoServer):
             self._server = make_server(
                 self._ip_address,
                 self._port,
-                DomainDispatcherApplication(create_backend_app),
+                UnimplementedAsError(DomainDispatcherApplication(create_backend_app)),
                 True,
                 request_handler=MotoRequestHandler,
             )

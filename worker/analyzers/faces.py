@@ -29,7 +29,7 @@ class FacesAnalyzer(Analyzer):
 
     name = "faces"
 
-    def __init__(self, threshold: float = 0.5, max_side: int = 640, change_threshold: float = 3.0) -> None:
+    def __init__(self, threshold: float = 0.5, max_side: int = 320, change_threshold: float = 3.0) -> None:
         self.threshold = threshold
         self.max_side = max_side
         self._gate = ChangeGate(change_threshold)
@@ -39,11 +39,13 @@ class FacesAnalyzer(Analyzer):
         self._ranges = RangeTracker()
         self._clock = SampleClock()
 
-    def start(self, meta: VideoMeta) -> None:
-        self._clock.duration = meta.duration
+    def load(self) -> None:
         import cv2
 
         self._net = cv2.dnn.readNetFromONNX(str(centerface_onnx()))
+
+    def start(self, meta: VideoMeta) -> None:
+        self._clock.duration = meta.duration
 
     def on_frame(self, frame: Frame) -> None:
         assert frame.rgb is not None

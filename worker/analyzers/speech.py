@@ -49,7 +49,7 @@ class SpeechAnalyzer(Analyzer):
         self._silence_from: float | None = None
         self._segments: list[dict[str, float]] = []
 
-    def start(self, meta: Any) -> None:
+    def load(self) -> None:
         import onnxruntime
 
         options = onnxruntime.SessionOptions()

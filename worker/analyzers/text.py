@@ -23,9 +23,10 @@ class TextAnalyzer(Analyzer):
     """
 
     name = "text"
+    thread = "ocr"  # the costliest model: its own analysis thread
 
     def __init__(
-        self, min_score: float = 0.7, det_max_side: int = 640, change_threshold: float = 3.0
+        self, min_score: float = 0.7, det_max_side: int = 480, change_threshold: float = 3.0
     ) -> None:
         self.min_score = min_score
         self.det_max_side = det_max_side
@@ -35,8 +36,7 @@ class TextAnalyzer(Analyzer):
         self._last_lines: dict[str, dict[str, Any]] = {}
         self._clock = SampleClock()
 
-    def start(self, meta: VideoMeta) -> None:
-        self._clock.duration = meta.duration
+    def load(self) -> None:
         from rapidocr import RapidOCR
 
         self._engine = RapidOCR(
@@ -50,6 +50,15 @@ class TextAnalyzer(Analyzer):
                 "EngineConfig.onnxruntime.inter_op_num_threads": 1,
             }
         )
+        # RapidOCR creates its sessions at their first use: a blank picture through the detector, and
+        # the same through the recognizer alone, creates both now rather than at the first frame (these
+        # use_* arguments persist in the engine: _read passes its own).
+        blank = np.zeros((32, 32, 3), np.uint8)
+        self._engine(blank, use_rec=False)
+        self._engine(blank, use_det=False)
+
+    def start(self, meta: VideoMeta) -> None:
+        self._clock.duration = meta.duration
 
     def on_frame(self, frame: Frame) -> None:
         assert frame.rgb is not None
@@ -59,7 +68,7 @@ class TextAnalyzer(Analyzer):
         self._ranges.observe(frame.time, self._last_lines)
 
     def _read(self, rgb: np.ndarray) -> dict[str, dict[str, Any]]:
-        result = self._engine(rgb)
+        result = self._engine(rgb, use_det=True, use_cls=False, use_rec=True)  # (load() changed them)
         lines: dict[str, dict[str, Any]] = {}
         for text, score, box in zip(result.txts or (), result.scores or (), _boxes(result), strict=True):
             text = " ".join(text.split())

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from vidpipe.local.lambda_logs import captured_logs, invocation_lines, stream_name, write_invocation_log
+
 LOG = logging.getLogger(__name__)
 
 
@@ -51,7 +53,7 @@ class LocalLambdaContext:
 
     def __post_init__(self) -> None:
         self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
-        self.log_stream_name = self.log_stream_name or f"local/{self.aws_request_id}"
+        self.log_stream_name = self.log_stream_name or stream_name(self.function_version)
         self._deadline = datetime.datetime.now(datetime.UTC) + datetime.timedelta(
             seconds=self.timeout_seconds
         )
@@ -188,14 +190,20 @@ def invoke_registered_handler(fn: Any, registration: LambdaRegistration, body: A
         invoked_function_arn=fn.function_arn,
         memory_limit_in_mb=int(fn.memory_size),
         timeout_seconds=int(fn.timeout),
+        log_group_name=str(getattr(fn, "logs_group_name", "")),
     )
-    try:
-        with _lambda_environment(variables):
-            result = registration.handler(event, context)
-        return json.dumps(result).encode("utf-8"), False
-    except Exception as exc:
-        LOG.debug("local Lambda %s raised %s", fn.function_name, type(exc).__name__, exc_info=True)
-        return json.dumps(_function_error_payload(exc)).encode("utf-8"), True
+    error: Exception | None = None
+    with captured_logs(context.aws_request_id) as captured:  # the function's log, as Lambda keeps it
+        try:
+            with _lambda_environment(variables):
+                result = registration.handler(event, context)
+            payload = json.dumps(result).encode("utf-8")
+        except Exception as exc:
+            LOG.debug("local Lambda %s raised %s", fn.function_name, type(exc).__name__, exc_info=True)
+            error, payload = exc, json.dumps(_function_error_payload(exc)).encode("utf-8")
+    events = invocation_lines(captured, context.aws_request_id, context.memory_limit_in_mb, error)
+    write_invocation_log(fn.logs_backend, context.log_group_name, context.log_stream_name, events)
+    return payload, error is not None
 
 
 def _registered_invoke(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -232,4 +240,42 @@ def _patch_lambda_invoke() -> None:
     LambdaSimpleBackend.invoke = _registered_invoke(LambdaSimpleBackend.invoke)  # type: ignore[method-assign]
 
 
-PATCHES: tuple[Callable[[], None], ...] = (_patch_lambda_invoke,)
+# ---------------------------------------------------------------------------------------------------------
+# (16) a function's LoggingConfig
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _patch_logging_config() -> None:
+    """Defect 16: CreateFunction drops ``LoggingConfig``; GetFunctionConfiguration has none.
+
+    AWS: a function's logs go to ``LoggingConfig.LogGroup`` (default ``/aws/lambda/<function>``), and
+    GetFunction(Configuration) returns ``LoggingConfig`` (``LogFormat`` ``Text`` by default, ``LogGroup``).
+    The stack gives every function its own log group, which is where ``vidpipe logs`` reads the handlers'
+    lines. Patch: keep the request's ``LoggingConfig``, use its group as moto's ``logs_group_name`` (where
+    the in-process handlers' logs are written) and return it in the configuration.
+    """
+    from moto.awslambda.models import LambdaFunction
+
+    original_init = LambdaFunction.__init__
+    original_configuration = LambdaFunction.get_configuration
+
+    def __init__(self: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        original_init(self, account_id, spec, *args, **kwargs)
+        given = spec.get("LoggingConfig") or {}
+        self.logs_group_name = given.get("LogGroup") or self.logs_group_name
+        self.logging_config = {"LogFormat": given.get("LogFormat", "Text"), "LogGroup": self.logs_group_name}
+        for level in ("ApplicationLogLevel", "SystemLogLevel"):
+            if level in given:
+                self.logging_config[level] = given[level]
+
+    def get_configuration(self: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        config = dict(original_configuration(self, *args, **kwargs))
+        config["LoggingConfig"] = dict(getattr(self, "logging_config", {"LogFormat": "Text"}))
+        config["LoggingConfig"].setdefault("LogGroup", self.logs_group_name)
+        return config
+
+    LambdaFunction.__init__ = __init__
+    LambdaFunction.get_configuration = get_configuration
+
+
+PATCHES: tuple[Callable[[], None], ...] = (_patch_lambda_invoke, _patch_logging_config)

@@ -433,6 +433,29 @@ def _patch_stopped_execution_stays_aborted() -> None:
     Environment.set_stop = set_stop
 
 
+def _patch_stopped_map_error_output() -> None:
+    """Defect 14b: after StopExecution inside a Map, moto logs ``Stepfunctions computation ended with
+    exception 'AttributeError('str' object has no attribute 'get')'`` at ERROR.
+
+    The stopped iteration's failure event carries a plain string (or None) as its details, and
+    ``ExecutionState._construct_error_output_value`` calls ``.get`` on it while the states unwind. Patch 14
+    already keeps the execution ABORTED; nothing is wrong, yet the runtime's terminal shows an error for
+    every abort. The patch reads non-dict details as "no error, no cause" (what AWS binds when a failure
+    names neither), so the unwinding raises nothing.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+
+    original = ExecutionState._construct_error_output_value
+
+    def construct_error_output_value(failure_event: Any) -> Any:
+        details = list(failure_event.event_details.values())
+        if details and not isinstance(details[0], dict):
+            return {"Error": str(details[0] or ""), "Cause": ""}
+        return original(failure_event)
+
+    ExecutionState._construct_error_output_value = staticmethod(construct_error_output_value)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # (15) $$.Execution as AWS gives it: StartTime format and RedriveCount
 # ---------------------------------------------------------------------------------------------------------
@@ -461,6 +484,7 @@ def _patch_execution_context() -> None:
 
 PATCHES: tuple[Callable[[], None], ...] = (
     _patch_stopped_execution_stays_aborted,
+    _patch_stopped_map_error_output,
     _patch_entered_time_format,
     _patch_execution_context,
     _patch_map_iteration_error_names,

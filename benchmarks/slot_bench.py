@@ -1,0 +1,194 @@
+"""Slot hand-off benchmark (not part of the test run): a burst of uploads behind a small cap, no-op worker.
+
+N uploads at once (default 300) with a cap of C slots (default 2) on the local runtime, the worker option
+``{"noop": true}`` (what ``vidpipe local up --worker-options '{"noop": true}'`` sets). From each execution's
+history it prints:
+
+* billable state transitions per execution (min / median / max; 7 is the success path) and AcquireSlot
+  invocations per execution (1 when waiting costs nothing);
+* slot utilisation while a backlog exists (time-weighted slots held / C while any execution waits);
+* hand-off gaps: from the releasing execution entering Record (which writes the verdict, then hands the slot
+  on) to the next grant (AcquireSlot's exit);
+* drain time against the ideal: N x mean slot-hold time / C (the baseline of the same run);
+* the largest wait against its FIFO wait: each execution's wait for a slot compared with the wait it would
+  have had if slots were handed out strictly in arrival order with the same hold times;
+* the cap's peak: most slots held at once (from the histories) and most ECS tasks RUNNING (the agent).
+
+Usage: ``python benchmarks/slot_bench.py [--uploads 300] [--cap 2]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from vidpipe.contract.names import TERMINAL_STATUSES, Output
+from vidpipe.local.jobs import upload, wait_for_job
+from vidpipe.local.runtime import LocalRuntime
+
+NOOP_ENV = {"VIDPIPE_OPTIONS": json.dumps({"noop": True})}
+GENERATE_CLIP = (
+    "import sys; from pathlib import Path; from vidpipe.clipgen.encode import Encoding; "
+    "from vidpipe.clipgen.unusual import manifest_of; manifest_of(Path(sys.argv[1]), Encoding())"
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One execution's slot timeline (seconds since the epoch)."""
+
+    transitions: int
+    acquisitions: int  # AcquireSlot handler invocations (retries included)
+    asked: float  # AcquireSlot entered
+    granted: float  # AcquireSlot exited
+    released: (
+        float  # Record entered: the analysis is over (Record writes the verdict, then hands the slot on)
+    )
+
+
+def _seconds(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def run_of(sfn: Any, execution_arn: str) -> Run:
+    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+    events = [e for page in pages for e in page["events"]]
+    entered = [e for e in events if e["type"].endswith("StateEntered")]
+    times: dict[str, float] = {}
+    for event in events:
+        details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails") or {}
+        name, kind = details.get("name"), "in" if event["type"].endswith("StateEntered") else "out"
+        if name in ("AcquireSlot", "Record"):
+            times.setdefault(f"{name}:{kind}", _seconds(event["timestamp"]))
+    acquisitions = sum(
+        1 for e in events if e["type"] == "TaskScheduled" and "AcquireSlot" in json.dumps(e, default=str)
+    )
+    return Run(len(entered), max(acquisitions, 1), times["AcquireSlot:in"], times["AcquireSlot:out"],
+               times["Record:in"])  # fmt: skip
+
+
+def utilisation_during_backlog(runs: list[Run], cap: int) -> tuple[float, float]:
+    """(time-weighted held/cap while someone waits, seconds with a backlog). A slot counts as held from its
+    grant until its holder enters Record, so the hand-off itself (Record's work) counts as idle time."""
+    points: list[tuple[float, int, int]] = []  # (time, held delta, waiting delta)
+    for run in runs:
+        points += [(run.asked, 0, 1), (run.granted, 1, -1), (run.released, -1, 0)]
+    points.sort()
+    held = waiting = 0
+    busy = backlog = 0.0
+    for (moment, d_held, d_wait), following in zip(points, [*points[1:], None], strict=True):
+        held, waiting = held + d_held, waiting + d_wait
+        if following is not None and waiting > 0:
+            span = following[0] - moment
+            backlog += span
+            busy += span * min(held, cap) / cap
+    return (busy / backlog if backlog else 1.0), backlog
+
+
+def peak_held(runs: list[Run]) -> int:
+    points = sorted(
+        [(r.granted, 1) for r in runs] + [(r.released, -1) for r in runs], key=lambda p: (p[0], p[1])
+    )
+    held = peak = 0
+    for _, delta in points:
+        held += delta
+        peak = max(peak, held)
+    return peak
+
+
+def handoff_gaps(runs: list[Run]) -> list[float]:
+    """For each grant that followed a release while someone waited: release -> next grant."""
+    releases = sorted(r.released for r in runs)
+    gaps = []
+    for run in runs:
+        earlier = [t for t in releases if t <= run.granted]
+        if earlier and run.asked < earlier[-1]:  # it waited for a release
+            gaps.append(run.granted - earlier[-1])
+    return gaps
+
+
+def fifo_waits(runs: list[Run], cap: int) -> list[tuple[float, float]]:
+    """(actual wait, FIFO wait) per execution: slots granted strictly in order of asking, same hold times."""
+    free: list[float] = [min(r.asked for r in runs)] * cap
+    heapq.heapify(free)
+    pairs = []
+    for run in sorted(runs, key=lambda r: r.asked):
+        slot_free = heapq.heappop(free)
+        start = max(run.asked, slot_free)
+        heapq.heappush(free, start + (run.released - run.granted))
+        pairs.append((run.granted - run.asked, start - run.asked))
+    return pairs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--uploads", type=int, default=300)
+    parser.add_argument("--cap", type=int, default=2)
+    args = parser.parse_args()
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "tiny.mp4"
+        subprocess.run([sys.executable, "-c", GENERATE_CLIP, str(path)], check=True)
+        clip = path.read_bytes()
+
+    with LocalRuntime(port=0, max_tasks=args.cap, worker_env=NOOP_ENV, log_dir=None) as rt:
+        s3, bucket = rt.client("s3"), rt.outputs[Output.VIDEO_BUCKET]
+        dynamodb, table = rt.client("dynamodb"), rt.outputs[Output.JOB_TABLE]
+        started = time.time()
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            uploads = list(
+                pool.map(lambda i: upload(s3, bucket, f"slots/{i:04d}.mp4", clip), range(args.uploads))
+            )
+        records = [
+            wait_for_job(dynamodb, table, up, 3600, TERMINAL_STATUSES, poll_interval=0.5) for up in uploads
+        ]
+        drained = time.time() - started
+        statuses = {r["status"] for r in records}
+        runs = [run_of(rt.client("stepfunctions"), r["execution_arn"]) for r in records]
+        assert rt.agent is not None
+        peak_tasks = rt.agent.peak_active_tasks
+
+    transitions = [r.transitions for r in runs]
+    holds = [r.released - r.granted for r in runs]
+    ideal = args.uploads * statistics.mean(holds) / args.cap
+    used, backlog = utilisation_during_backlog(runs, args.cap)
+    gaps = handoff_gaps(runs)
+    pairs = fifo_waits(runs, args.cap)
+    worst = max(pairs, key=lambda p: p[0])
+    ratios = [actual / fifo for actual, fifo in pairs if fifo > 1.0]
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(f"{args.uploads} uploads at once, cap {args.cap}, no-op worker; job statuses: {sorted(statuses)}\n")
+    print("| measure | figure |")
+    print("| --- | --- |")
+    print(f"| state transitions per execution (min / median / max) | {min(transitions)} / "
+          f"{statistics.median(transitions):.0f} / {max(transitions)} |")  # fmt: skip
+    print(f"| AcquireSlot invocations per execution (max) | {max(r.acquisitions for r in runs)} |")
+    print(f"| slot utilisation while a backlog exists | {used:.1%} of {backlog:.0f} s |")
+    if gaps:
+        print(f"| hand-off gap, release -> next grant (median / max) | {statistics.median(gaps):.2f} s / "
+              f"{max(gaps):.2f} s |")  # fmt: skip
+    print(f"| drain time (first upload -> last record) vs ideal N x hold / C | {drained:.0f} s vs {ideal:.0f} s "
+          f"(mean hold {statistics.mean(holds):.2f} s) |")  # fmt: skip
+    print(f"| largest wait vs its FIFO wait | {worst[0]:.1f} s vs {worst[1]:.1f} s |")
+    if ratios:
+        print(f"| wait / FIFO wait, worst (waits over 1 s) | {max(ratios):.2f}x |")
+    print(f"| peak slots held (histories) / ECS tasks RUNNING (agent) | {peak_held(runs)} / {peak_tasks} "
+          f"(cap {args.cap}) |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""The day of uploads: when each video arrives and how long it is, drawn once and shared by every design."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from scale.params import Timings, Workload
+
+
+@dataclass(frozen=True)
+class Day:
+    """Upload times (sorted, seconds from midnight) and video lengths (seconds), one entry per upload."""
+
+    uploads: list[float]
+    lengths: list[float]
+
+    def __len__(self) -> int:
+        return len(self.uploads)
+
+
+def background_rate(workload: Workload, t: float) -> float:
+    """Relative rate of the non-burst uploads at time ``t``: 1 - A cos(2 pi (t - trough) / day), mean 1."""
+    trough = workload.trough_hour * 3600.0
+    return 1.0 - workload.diurnal_amplitude * math.cos(2.0 * math.pi * (t - trough) / workload.day_seconds)
+
+
+def make_day(workload: Workload, seed: int) -> Day:
+    """Exactly ``workload.uploads`` uploads: the bursts, then the rest spread by the diurnal rate.
+
+    The background times are drawn by rejection from the rate's density, so given their count they are
+    those of a non-homogeneous Poisson process.
+    """
+    rng = random.Random(seed)
+    times: list[float] = []
+    for start_hour in workload.burst_starts_hours[: workload.burst_count]:
+        start = start_hour * 3600.0 * workload.day_seconds / 86_400.0
+        times.extend(start + rng.random() * workload.burst_seconds for _ in range(workload.burst_size))
+    background = workload.uploads - len(times)
+    if background < 0:
+        raise ValueError("the bursts hold more uploads than the day")
+    peak = 1.0 + workload.diurnal_amplitude
+    while len(times) < workload.uploads:
+        t = rng.random() * workload.day_seconds
+        if rng.random() * peak < background_rate(workload, t):
+            times.append(t)
+    times.sort()
+    mu = math.log(workload.length_median_seconds)
+    lengths = [rng.lognormvariate(mu, workload.length_sigma) for _ in times]
+    return Day(times, lengths)
+
+
+def analysis_seconds(timings: Timings, length: float) -> float:
+    """Time the worker spends on one video of ``length`` seconds on a 2-vCPU Fargate task."""
+    return length * timings.worker_seconds_per_video_second * timings.fargate_slowdown
+
+
+def lognormal(rng: random.Random, median: float, sigma: float) -> float:
+    """A lognormal draw given its median."""
+    return median * math.exp(sigma * rng.gauss(0.0, 1.0))

@@ -1,0 +1,79 @@
+"""Load the analyzers' models in the background, one loader thread per analysis thread.
+
+The job starts loading before it downloads the video (``worker.analysis.prepare``); otherwise loading
+starts with the streaming pass, while the decoder fills the queues. Each analysis thread waits only for
+its own analyzers' models: the shared thread (shots, faces, speech: ~0.1 s to load) starts while the OCR
+thread still imports RapidOCR (~1 s).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+
+from worker.analyzers.base import Analyzer
+
+
+class _GroupLoader(threading.Thread):
+    def __init__(self, name: str, analyzers: list[Analyzer]) -> None:
+        super().__init__(name=f"load-{name}", daemon=True)
+        self.analyzers = analyzers
+        self.error: BaseException | None = None
+        self.seconds = 0.0
+
+    def run(self) -> None:
+        started = time.perf_counter()
+        try:
+            for analyzer in self.analyzers:
+                analyzer.load()
+        except BaseException as exc:  # re-raised by ModelLoader.wait, in the analysis thread
+            self.error = exc
+        self.seconds = time.perf_counter() - started
+
+
+class ModelLoader:
+    """Calls every analyzer's ``load()``, grouped by ``Analyzer.thread``, in background threads."""
+
+    def __init__(self, analyzers: list[Analyzer]) -> None:
+        self.analyzers = analyzers
+        groups: dict[str, list[Analyzer]] = defaultdict(list)
+        for analyzer in analyzers:
+            groups[analyzer.thread].append(analyzer)
+        self._loaders = {name: _GroupLoader(name, group) for name, group in groups.items()}
+
+    def start(self) -> None:
+        """Start loading (once; later calls do nothing)."""
+        for loader in self._loaders.values():
+            if loader.ident is None:
+                loader.start()
+
+    @property
+    def seconds(self) -> float:
+        """How long the slowest group took to load."""
+        return max((loader.seconds for loader in self._loaders.values()), default=0.0)
+
+    def settle(self) -> None:
+        """Wait for loading to end, e.g. before the process exits on SIGTERM: a thread still inside
+        onnxruntime or OpenCV when the interpreter shuts down aborts the process (exit -6, not 143)."""
+        for loader in self._loaders.values():
+            if loader.ident is not None:
+                loader.join()
+
+    def wait(self, thread: str, stop: threading.Event) -> bool:
+        """Until the models of ``thread``'s analyzers are loaded (True) or ``stop`` is set (False).
+
+        Raises:
+            Whatever a ``load()`` of that group raised.
+        """
+        loader = self._loaders.get(thread)
+        if loader is None:
+            return True
+        self.start()
+        while loader.is_alive():
+            loader.join(0.05)
+            if stop.is_set():
+                return False
+        if loader.error is not None:
+            raise loader.error
+        return True
