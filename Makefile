@@ -46,6 +46,7 @@ synth: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/worker_bench.py
 	$(BIN)/python benchmarks/local_runtime_bench.py
+	$(BIN)/python benchmarks/console_bench.py
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .vidpipe

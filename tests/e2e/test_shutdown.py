@@ -29,7 +29,7 @@ def _start_with_a_worker(
     """``local up`` with ``options``, ``clip`` uploaded; returns the runtime's process once a worker runs."""
     process = subprocess.Popen(
         [sys.executable, "-m", "vidpipe.cli.main", "local", "up", "--port", "0", "--log-dir", str(tmp_path),
-         *options],
+         "--console-port", "-1", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

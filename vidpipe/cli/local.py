@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from vidpipe.cli.errors import BadArgument, UserError
+from vidpipe.console import DEFAULT_PORT as CONSOLE_PORT
 from vidpipe.local.defaults import DEFAULT_LOG_DIR, DEFAULT_MAX_TASKS, DEFAULT_PORT
 
 app = typer.Typer(
@@ -172,8 +173,12 @@ def up(
             "first-state (AWS does not document which)."
         ),
     ] = "failed-state",
+    console_port: Annotated[
+        int,
+        typer.Option(min=-1, max=65535, help="Port of the web console (0: any free port, -1: no console)."),
+    ] = CONSOLE_PORT,
 ) -> None:
-    """Start the local pipeline in the foreground; print its endpoint when ready; Ctrl-C stops it."""
+    """Start the local pipeline and its web console in the foreground; print their URLs; Ctrl-C stops it."""
     if redrive_iteration_start not in ITERATION_STARTS:
         raise BadArgument(f"--redrive-iteration-start must be one of {', '.join(ITERATION_STARTS)}")
     options = RuntimeOptions(
@@ -182,8 +187,23 @@ def up(
         worker_options=parse_worker_options(worker_options),
         redrive_iteration_start=redrive_iteration_start,
     )
+    consoles = []
 
     def ready(endpoint: str) -> None:
         typer.echo(f"vidpipe local runtime ready: export AWS_ENDPOINT_URL={endpoint}", err=False)
+        if console_port >= 0:
+            from vidpipe.cli.target import Target, TargetOptions
+            from vidpipe.console.command import start_console
 
-    serve(port, max_tasks, log_dir, ready, options=options)
+            try:
+                consoles.append(start_console(Target(TargetOptions(endpoint_url=endpoint)), console_port))
+            except UserError as exc:  # the pipeline is what `local up` is for: it runs on without a console
+                typer.echo(f"vidpipe console not started: {exc}", err=True)
+            else:
+                typer.echo(f"vidpipe console: {consoles[0].url}", err=False)
+
+    try:
+        serve(port, max_tasks, log_dir, ready, options=options)
+    finally:
+        for console in consoles:
+            console.stop()

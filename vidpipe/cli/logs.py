@@ -97,16 +97,19 @@ def _is_missing(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
 
 
-def read_log(tgt: Target, job_target: str, lambdas: bool = False) -> dict[str, Any]:
+def read_log(
+    tgt: Target, job_target: str, lambdas: bool = False, task_arn: str | None = None
+) -> dict[str, Any]:
     """The job's worker log: group, stream and events (oldest first); with ``lambdas`` also the lines of
-    the stack's Lambda handlers about the job, merged by time (each event says its ``source``).
+    the stack's Lambda handlers about the job, merged by time (each event says its ``source``). The worker
+    log is of ``task_arn`` when given (an earlier attempt), else of the task that ran the job last.
 
     Raises:
         NotFound: when the worker stream does not exist (the task never started or the logs expired),
             unless ``lambdas`` found handler lines to show instead.
     """
     record = resolve_job(tgt, job_target)
-    sources = LogSources(tgt, record)
+    sources = LogSources(tgt, record, task_arn)
     worker, missing = sources.worker()
     events = worker
     if lambdas:
@@ -168,9 +171,10 @@ def lambda_log_groups(tgt: Target) -> list[tuple[str, str]]:
 class LogSources:
     """Where one job's lines are, looked up once and read as often as ``--follow`` needs."""
 
-    def __init__(self, tgt: Target, record: Record) -> None:
+    def __init__(self, tgt: Target, record: Record, task_arn: str | None = None) -> None:
         self.tgt = tgt
         self.record = record
+        self.task_arn = task_arn  # one attempt's task; None: the job's latest
         self.worker_group = tgt.resources.worker_log_group
         self.worker_stream: str | None = None
         self._groups: list[tuple[str, str]] | None = None
@@ -187,7 +191,7 @@ class LogSources:
         job_id = self.record["job_id"]
         if self.worker_stream is None:
             try:
-                self.worker_stream = log_stream(self.tgt, task_arn_of(self.tgt, self.record))
+                self.worker_stream = log_stream(self.tgt, self.task_arn or task_arn_of(self.tgt, self.record))
             except NotFound as missing:
                 return [], missing
         try:

@@ -29,6 +29,7 @@ from vidpipe.cli import (
 )
 from vidpipe.cli.errors import translate
 from vidpipe.cli.target import Target, TargetOptions, resolve_options
+from vidpipe.console import command as console_command
 
 if TYPE_CHECKING:
     from typer import _click  # Typer vendors Click; its Context is what TyperGroup.invoke receives
@@ -107,6 +108,7 @@ app.command("analyze")(analyze.command)
 app.add_typer(local.app, name="local")
 app.command("demo")(demo.command)
 app.command("sample")(sample.command)
+app.command("console")(console_command.command)
 
 if __name__ == "__main__":  # pragma: no cover
     run()

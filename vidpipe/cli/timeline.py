@@ -36,6 +36,10 @@ class Step:
     errors: list[tuple[str, str]] = field(default_factory=list)
     task_arn: str | None = None
     final: str | None = None  # the execution's status when it ended while this state was open
+    iteration: tuple[str, int] | None = None  # (Map state, index) of the innermost Map iteration it ran in
+    input: str | None = None
+    output: str | None = None
+    event_ids: list[int] = field(default_factory=list)  # the history events of this visit
 
     @property
     def duration(self) -> timedelta | None:
@@ -153,6 +157,7 @@ def build_timeline(events: list[dict[str, Any]]) -> Timeline:
     """Fold history events (in ``id`` order) into a :class:`Timeline`."""
     events = sorted(events, key=lambda e: e["id"])
     owner: dict[int, Step | None] = {}
+    iteration_at: dict[int, tuple[str, int] | None] = {}  # event id -> the Map iteration it belongs to
     steps: list[Step] = []
     open_by_name: dict[str, list[Step]] = {}
     timeline = Timeline(steps=steps, started=None, ended=None, status="RUNNING")
@@ -160,9 +165,14 @@ def build_timeline(events: list[dict[str, Any]]) -> Timeline:
         kind: str = event["type"]
         at = parse_time(event.get("timestamp"))
         details = _details(event)
-        current = owner.get(event.get("previousEventId") or 0)
+        previous = event.get("previousEventId") or 0
+        current = owner.get(previous)
         if current is None and not kind.startswith("Execution"):
             current = _latest_open(steps)  # a history without a usable previousEventId chain
+        iteration = iteration_at.get(previous, current.iteration if current else None)
+        if kind == "MapIterationStarted":
+            iteration = (str(details.get("name", "?")), int(details.get("index", 0)))
+        iteration_at[event["id"]] = iteration
         if kind == "ExecutionStarted":
             timeline.started = at
         elif kind == "ExecutionRedriven":
@@ -172,7 +182,13 @@ def build_timeline(events: list[dict[str, Any]]) -> Timeline:
             timeline.status, timeline.ended = _EXECUTION_END[kind], at
             timeline.error, timeline.cause = details.get("error", ""), details.get("cause", "")
         elif kind.endswith("StateEntered"):
-            current = Step(name=details.get("name", "?"), type=kind.removesuffix("StateEntered"), entered=at)
+            current = Step(
+                name=details.get("name", "?"),
+                type=kind.removesuffix("StateEntered"),
+                entered=at,
+                iteration=iteration,
+                input=details.get("input"),
+            )
             steps.append(current)
             open_by_name.setdefault(current.name, []).append(current)
         elif kind.endswith("StateExited"):
@@ -180,7 +196,9 @@ def build_timeline(events: list[dict[str, Any]]) -> Timeline:
             candidates = open_by_name.get(name, [])
             step = current if current in candidates else (candidates[0] if candidates else None)
             if step is not None:
-                step.exited = at
+                step.exited, step.output = at, details.get("output")
+                step.event_ids.append(event["id"])
+                iteration_at[event["id"]] = step.iteration  # what follows a Map runs outside its iterations
                 candidates.remove(step)
             current = None
         elif current is not None:
@@ -192,6 +210,8 @@ def build_timeline(events: list[dict[str, Any]]) -> Timeline:
             elif kind in ("TaskSucceeded", "TaskSubmitted"):
                 current.task_arn = task_arn_in(details.get("output")) or current.task_arn
         owner[event["id"]] = current
+        if current is not None:
+            current.event_ids.append(event["id"])
     if timeline.ended is not None:  # states still open when the execution ended ended with it
         for step in steps:
             if step.exited is None:
