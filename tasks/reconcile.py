@@ -9,14 +9,16 @@ schedule (every 5 minutes by default; ``--reconcile-seconds`` locally), this han
   it finds its execution ended and passes the slot on);
 * marks FAILED, with a cause that says it was reconciled, every job still RECEIVED or RUNNING whose execution
   has ended;
-* wakes again a slot holder whose hand-off was not acknowledged (its job still RECEIVED after the grace
-  period), and serves waiters while slots are free.
+* wakes again a slot holder whose hand-off was not acknowledged (its job still RECEIVED
+  ``rewake_after_seconds`` after the hand-off; a second SendTaskSuccess to a state that did wake is answered
+  TaskTimedOut and changes nothing), and serves waiters while slots are free.
 
 Bounded work per run: at most ``max_checks`` DescribeExecution calls, spent on the longest-held slots first,
 then on the longest-unchanged RUNNING and RECEIVED jobs (a leak only gets older, so it reaches the front);
-whatever is left waits for the next run. Only items older than ``grace_seconds`` are looked at, so work that
-is merely in progress is never touched, and each repair is conditional on the state it read. Its actions are
-logged and counted as CloudWatch metrics (embedded metric format, namespace ``vidpipe``).
+whatever is left waits for the next run. Work in progress is never touched: DescribeExecution decides
+whether an execution has ended, and each repair is conditional on the state it read (and on the claim's
+redrive count, so an execution redriven since is left alone). Its actions are logged and counted as
+CloudWatch metrics (embedded metric format, namespace ``vidpipe``).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ logger = logger_for("vidpipe-reconcile")
 metrics = Metrics(namespace="vidpipe", service="reconciler")
 
 RECONCILED = "Reconciled by vidpipe: the execution had ended but this job was still in flight. "
-DEFAULTS = {"grace_seconds": 120, "max_checks": 100, "max_items": 500}
+DEFAULTS = {"rewake_after_seconds": 10, "max_checks": 100, "max_items": 500}
 
 
 class Reconciler:
@@ -85,11 +87,9 @@ class Reconciler:
         if outcome.get("failed_jobs") or outcome.get("released_slots"):
             logger.info("reconciled an ended execution", extra=outcome)
 
-    def sweep_holders(self, holders: list[dict[str, Any]], cutoff: str) -> None:
+    def sweep_holders(self, holders: list[dict[str, Any]], rewake_before: str) -> None:
         """Slots held by ended executions; hand-offs never acknowledged."""
         for member in holders:
-            if str(member.get("since", "")) > cutoff:
-                continue
             execution = self.ended(str(member["execution_arn"]))
             if execution is not None:
                 before = self.actions["slots_released"]
@@ -99,16 +99,16 @@ class Reconciler:
                     if self.pool.release(job_id, str(member["execution_arn"])).value != "not_held":
                         self.actions["slots_released"] += 1
                 continue
-            if member.get("token"):
+            if member.get("token") and str(member.get("since", "")) < rewake_before:
                 job = self.table.get(job_of(member[SlotTable.SORT_KEY]))
                 if job is not None and job.get("status") == JobStatus.RECEIVED and self.pool.rewake(member):
                     self.actions["wakeups_resent"] += 1
                     logger.info("woke a slot holder again", extra={"member": member[SlotTable.SORT_KEY]})
 
-    def sweep_jobs(self, jobs: list[dict[str, Any]], cutoff: str) -> None:
+    def sweep_jobs(self, jobs: list[dict[str, Any]]) -> None:
         """Jobs RECEIVED or RUNNING whose execution has ended."""
         for job in jobs:
-            if str(job.get("updated_at", "")) > cutoff or not job.get("execution_arn"):
+            if not job.get("execution_arn"):
                 continue
             execution = self.ended(str(job["execution_arn"]))
             if execution is not None:
@@ -124,10 +124,12 @@ def reconcile(
 ) -> dict[str, Any]:
     """One reconciliation run; returns the counts of what it did. ``settings`` override :data:`DEFAULTS`."""
     options = {**DEFAULTS, **(settings or {})}
-    cutoff = format_time((now or datetime.now(UTC)) - timedelta(seconds=options["grace_seconds"]))
+    rewake_before = format_time(
+        (now or datetime.now(UTC)) - timedelta(seconds=options["rewake_after_seconds"])
+    )
     run = Reconciler(sfn, table, pool, options["max_checks"])
-    run.sweep_holders(pool.holders(), cutoff)
-    run.sweep_jobs(table.in_flight(limit=options["max_items"]), cutoff)
+    run.sweep_holders(pool.holders(), rewake_before)
+    run.sweep_jobs(table.in_flight(limit=options["max_items"]))
     run.actions["waiters_served"] += pool.repair()
     result = {"actions": dict(sorted(run.actions.items())), "executions_checked": len(run.described)}
     logger.info("reconciled", extra=result)

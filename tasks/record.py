@@ -68,8 +68,8 @@ def record(event: dict[str, Any], s3: Any, table: JobTable, pool: SlotPool) -> d
         values["task_arn"] = task_arn
     if not analysed:
         values["reason"] = document["rejection"]["reason"]
+    slot = pool.release(job["job_id"], execution_arn)  # first: a job that reads as ended has no slot
     owned = table.record_verdict(job["job_id"], execution_arn, values)
-    slot = pool.release(job["job_id"], execution_arn)
     logger.info(
         "recorded",
         extra={"job_id": job["job_id"], "status": status.value, "owned": owned, "slot": slot.value},

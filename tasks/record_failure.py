@@ -43,8 +43,8 @@ def record_failure(event: dict[str, Any], table: JobTable, pool: SlotPool) -> di
     error, cause = failure_of(event.get("failure"))
     now = utc_now()
     values = {"error": error, "cause": cause, "finished_at": now, "updated_at": now}
+    slot = pool.release(job["job_id"], execution_arn)  # first: a job that reads as ended has no slot
     recorded = table.record_failure(job["job_id"], execution_arn, values)
-    slot = pool.release(job["job_id"], execution_arn)
     logger.info(
         "job failed",
         extra={"job_id": job["job_id"], "error": error, "recorded": recorded, "slot": slot.value},

@@ -69,10 +69,11 @@ def clean_up(
     # Only the job ids matter here; the results bucket is a valid placeholder.
     for job in parse_batch(records, results_bucket="unused-here").jobs:
         values = {"error": error, "cause": f"{cause_prefix}{cause}", "finished_at": now, "updated_at": now}
-        if table.record_failure(job["job_id"], execution_arn, values, claimed_in=claimed_in):
-            failed.append(job["job_id"])
+        # The slot first: whoever sees the job ended may start it again and must find its slot free.
         if pool.release(job["job_id"], execution_arn).value != "not_held":
             released.append(job["job_id"])
+        if table.record_failure(job["job_id"], execution_arn, values, claimed_in=claimed_in):
+            failed.append(job["job_id"])
     return {"execution_arn": execution_arn, "error": error, "failed_jobs": failed, "released_slots": released}
 
 

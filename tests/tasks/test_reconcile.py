@@ -12,7 +12,7 @@ from tasks.reconcile import RECONCILED, reconcile
 from tasks.slots import Request
 from tests.tasks.conftest import Waiter, Waiters, claim_as, uploaded
 
-LATER = datetime.now(UTC) + timedelta(minutes=10)  # every item is older than the grace period by then
+LATER = datetime.now(UTC) + timedelta(minutes=10)  # a hand-off is long unacknowledged by then
 
 
 def _holding(aws: dict[str, Any], waiters: Waiters, key: str) -> tuple[Waiter, dict[str, Any]]:
@@ -39,11 +39,17 @@ def test_a_lost_status_event_is_repaired(aws: dict[str, Any], waiters: Waiters) 
 
 def test_work_in_progress_is_left_alone(aws: dict[str, Any], waiters: Waiters) -> None:
     _, job = _holding(aws, waiters, "busy.mp4")
-    assert reconcile(aws["sfn"], aws["table"], aws["pool"], now=LATER)["actions"] == {"waiters_served": 0}
+    result = reconcile(aws["sfn"], aws["table"], aws["pool"], now=LATER)
+    assert result["actions"] == {"waiters_served": 0} and result["executions_checked"] == 1
     assert aws["table"].get(job["job_id"])["status"] == "RUNNING"
     assert aws["pool"].counter()["running"] == 1
-    # Newer than the grace period: not even looked at.
-    assert reconcile(aws["sfn"], aws["table"], aws["pool"])["executions_checked"] == 0
+
+
+def test_each_run_is_bounded_and_the_rest_waits_for_the_next(aws: dict[str, Any], waiters: Waiters) -> None:
+    for key in ("one.mp4", "two.mp4", "three.mp4"):
+        _holding(aws, waiters, key)
+    result = reconcile(aws["sfn"], aws["table"], aws["pool"], {"max_checks": 2}, now=LATER)
+    assert result["executions_checked"] == 2 and result["actions"]["deferred"] >= 1
 
 
 def test_a_lost_wake_up_is_sent_again(aws: dict[str, Any], waiters: Waiters) -> None:
@@ -58,6 +64,7 @@ def test_a_lost_wake_up_is_sent_again(aws: dict[str, Any], waiters: Waiters) -> 
     with pytest.raises(SystemExit):  # the releasing Lambda dies between the hand-off and the wake-up
         pool.release("a" * 24, holder.execution_arn)
     assert waiters.status(parked) == "RUNNING"
+    assert reconcile(aws["sfn"], aws["table"], pool)["actions"].get("wakeups_resent") is None  # too soon
     result = reconcile(aws["sfn"], aws["table"], pool, now=LATER)
     assert result["actions"].get("wakeups_resent") == 1
     waiters.wait_for(parked)
