@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from vidpipe.cli.errors import BadArgument
 from vidpipe.cli.main import app
 from vidpipe.local.faults import FaultError, FaultName, FaultSet, ddb_scope_matches, parse_fault
+from vidpipe.local.injection import FaultInjector
 from vidpipe.local.schedules import ScheduleError, ScheduleSettings, rate_seconds
 
 
@@ -77,6 +78,14 @@ def test_ddb_scopes_match_table_and_operation() -> None:
     assert ddb_scope_matches("slot/TransactWriteItems", "slot", "TransactWriteItems")
     assert not ddb_scope_matches("slot/TransactWriteItems", "slot", "UpdateItem")
     assert not ddb_scope_matches("job", "slot", "UpdateItem")
+
+
+def test_a_ddb_scope_the_stack_cannot_serve_is_refused() -> None:
+    """A stack (e.g. a custom template) without a slot table cannot take slot faults; the job table's can."""
+    injector = FaultInjector(FaultSet(), {"JobTableName": "jobs"})
+    injector.check_scope(parse_fault("ddb-applied-then-error@job/UpdateItem"))
+    with pytest.raises(FaultError, match="no SlotTableName output"):
+        injector.check_scope(parse_fault("ddb-applied-then-error@slot"))
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,6 @@ from botocore.exceptions import ClientError
 from tests.e2e.conftest import NOOP_ENV, Pipeline, start_pipeline, wait_until
 from vidpipe.contract.names import Output
 from vidpipe.local import moto_patches
-from vidpipe.local.faults import FaultError
 
 pytestmark = pytest.mark.slow
 
@@ -107,13 +106,6 @@ def test_an_applied_write_then_a_500_for_the_handlers_boto3_calls(pipeline: Pipe
     assert client.get_item(TableName=table, Key={"job_id": {"S": "fault-probe"}}, ConsistentRead=True)["Item"]
     client.delete_item(TableName=table, Key={"job_id": {"S": "fault-probe"}})  # not a PutItem: no fault
     assert pipeline.runtime.faults.fired("ddb-applied-then-error") == 1
-
-
-def test_a_ddb_scope_the_stack_cannot_serve_is_refused(pipeline: Pipeline) -> None:
-    if "SlotTableName" in pipeline.outputs:
-        pytest.skip("this stack has a slot table")
-    with pytest.raises(FaultError, match="no SlotTableName output"):
-        pipeline.runtime.faults.add("ddb-applied-then-error", scope="slot")
 
 
 def _abort_hanging(pipeline: Pipeline, tiny_clip: Path, key: str) -> dict[str, Any]:
