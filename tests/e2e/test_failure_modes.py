@@ -62,12 +62,12 @@ def _task_errors(events: list[dict[str, Any]]) -> list[str]:
 def _redrive(pipeline: Pipeline, execution_arn: str) -> dict[str, Any]:
     """Redrive an execution and wait for it to end again."""
     pipeline.sfn.redrive_execution(executionArn=execution_arn)
-    return wait_until(
-        lambda: (d := pipeline.sfn.describe_execution(executionArn=execution_arn))["status"] != "RUNNING"
-        and d,
-        90,
-        "the redriven execution to end",
-    )
+
+    def ended() -> dict[str, Any] | None:
+        execution: dict[str, Any] = pipeline.sfn.describe_execution(executionArn=execution_arn)
+        return execution if execution["status"] != "RUNNING" else None
+
+    return wait_until(ended, 90, "the redriven execution to end")
 
 
 def _upload_batch(pipeline: Pipeline, clip: Path, prefix: str, count: int = 3) -> list[Upload]:

@@ -34,7 +34,7 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def when(value: datetime | str | None | jinja2.Undefined) -> str:
+def when(value: datetime | str | jinja2.Undefined | None) -> str:
     """One time format on every page: ISO 8601 in UTC, to the second; "-" for no time (a running
     execution's stopDate is absent from DescribeExecution)."""
     from vidpipe.cli.durations import parse_time
