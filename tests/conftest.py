@@ -21,6 +21,12 @@ EVENTS = Path(__file__).parent / "events"
 REPO_ROOT = Path(__file__).parent.parent
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cli_state_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The CLI remembers the local runtime's boots in $XDG_STATE_HOME: keep it out of the developer's home."""
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("xdg-state"))
+
+
 def load_event(name: str) -> Any:
     """A sample event from ``tests/events/<name>.json``."""
     return json.loads((EVENTS / f"{name}.json").read_text("utf-8"))

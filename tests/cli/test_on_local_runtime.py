@@ -89,7 +89,7 @@ def test_upload_fail_replay_inspect(
         ("ok/two.mp4", "SUCCEEDED"),
     ]
 
-    runtime.agent.inject_fault("crash", count=None)
+    runtime.faults.add("worker-crash")
     crash = _clips(tmp_path / "crash", ["crash.mp4"]) / "crash.mp4"
     result = vidpipe("upload", str(crash), "--prefix", "bad", "--json")
     [uploaded] = json.loads(result.stdout)
@@ -100,7 +100,7 @@ def test_upload_fail_replay_inspect(
     assert "fault injection: VIDPIPE_FAULT=crash" in followed.stdout
     failed = _status(vidpipe, uploaded["job_id"])["job"]
     assert failed["status"] == "FAILED"
-    runtime.agent.clear_faults()
+    runtime.faults.clear()
     job_id = failed["job_id"]
 
     listed = json.loads(vidpipe("jobs", "--status", "FAILED", "--json").stdout)

@@ -168,12 +168,12 @@ def test_job_page_shows_thumbnails_faces_and_the_ocr_strings(
 def test_forced_failure_is_drawn_failed_and_replay_makes_the_job_succeed(
     page: Any, pipeline: Pipeline, consoles: dict[str, str], clips: dict[str, Path]
 ) -> None:
-    pipeline.agent.inject_fault("crash", count=None)  # every attempt crashes until cleared
+    pipeline.runtime.faults.add("worker-crash")  # every attempt crashes until cleared
     try:
         up = pipeline.upload("fail/crash <b>me</b>.mp4", clips["tiny"])
         failed = pipeline.wait_job(up)
     finally:
-        pipeline.agent.clear_faults()
+        pipeline.runtime.faults.clear()
     assert failed["status"] == "FAILED"
     execution = pipeline.wait_execution(failed["execution_arn"])
     assert execution["status"] == "FAILED"

@@ -19,6 +19,7 @@ from vidpipe.console.graph import END, START, layout
 from vidpipe.console.outcomes import default_iteration, iterations, state_views
 from vidpipe.console.redact import REDACTED, pretty, redact
 from vidpipe.console.results_view import clock, results_view
+from vidpipe.console.templating import environment
 
 HISTORY = REPO_ROOT / "tests" / "cli" / "events" / "history_analysis_retried_then_failed.json"
 
@@ -104,6 +105,12 @@ def test_outcomes_of_a_recorded_history_per_iteration() -> None:
     assert views["AnalyzeOnDemand"].label == "✗ failed · 1 retry"
     assert views["Record"].css == "not-reached" and views["Record"].label == "○ not reached"
     assert state_views(graph, timeline, 7)["Claim"].css == "not-reached"  # no iteration 7
+
+
+def test_a_missing_time_renders_as_a_dash() -> None:
+    """A redriven execution that runs again has no stopDate: its row shows "-" (it was a 500 error)."""
+    template = environment().from_string("{{ e.startDate|when }} {{ e.stopDate|when }}")
+    assert template.render(e={"startDate": "2026-12-01T08:00:00.5Z"}) == "2026-12-01 08:00:00Z -"
 
 
 def test_task_failures_in_words() -> None:

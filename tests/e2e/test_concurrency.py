@@ -52,7 +52,7 @@ def test_thirty_uploads_with_two_slots(pipeline: Pipeline, tiny_clip: Path) -> N
 
 
 def test_a_waiter_stopped_while_it_waits_leaves_the_list(pipeline: Pipeline, tiny_clip: Path) -> None:
-    pipeline.agent.inject_fault("hang", count=MAX_TASKS)  # both slots are held by hanging workers
+    pipeline.runtime.faults.add("worker-hang", count=MAX_TASKS)  # both slots are held by hanging workers
     body = tiny_clip.read_bytes()
     holders = [pipeline.upload(f"held/{i}.mp4", body) for i in range(MAX_TASKS)]
     held = [pipeline.wait_job(up, statuses=("RUNNING",)) for up in holders]

@@ -22,9 +22,9 @@ def pipeline() -> Iterator[Pipeline]:
 
 @pytest.fixture(autouse=True)
 def no_faults(pipeline: Pipeline) -> Iterator[None]:
-    pipeline.agent.clear_faults()
+    pipeline.runtime.faults.clear()
     yield
-    pipeline.agent.clear_faults()
+    pipeline.runtime.faults.clear()
 
 
 def test_same_event_delivered_twice_makes_one_job_and_one_run(pipeline: Pipeline, tiny_clip: Path) -> None:
@@ -49,7 +49,7 @@ def test_same_event_delivered_twice_makes_one_job_and_one_run(pipeline: Pipeline
 
 
 def test_worker_crashing_once_is_retried_then_succeeds(pipeline: Pipeline, tiny_clip: Path) -> None:
-    pipeline.agent.inject_fault("crash", count=1)
+    pipeline.runtime.faults.add("worker-crash", count=1)
     up = pipeline.upload("crash/once.mp4", tiny_clip)
     record = pipeline.wait_job(up)
 
@@ -58,10 +58,10 @@ def test_worker_crashing_once_is_retried_then_succeeds(pipeline: Pipeline, tiny_
     assert [run.exit_code for run in pipeline.runs_of(record["job_id"])] == [1, 0]
 
 
-def test_worker_always_crashing_fails_the_job_then_replay_succeeds(
+def test_worker_always_crashing_fails_the_job_then_replay_redrives_it(
     pipeline: Pipeline, tiny_clip: Path
 ) -> None:
-    pipeline.agent.inject_fault("crash", count=None)
+    pipeline.runtime.faults.add("worker-crash")
     up = pipeline.upload("crash/always.mp4", tiny_clip)
     record = pipeline.wait_job(up, statuses=("FAILED",))
     execution = pipeline.wait_execution(record["execution_arn"])
@@ -73,16 +73,16 @@ def test_worker_always_crashing_fails_the_job_then_replay_succeeds(
     assert runs and all(run.exit_code == 1 for run in runs)
     assert pipeline.slots_free()
 
-    pipeline.agent.clear_faults()
+    pipeline.runtime.faults.clear()
     result = CliRunner().invoke(
         app, ["--endpoint-url", pipeline.runtime.endpoint_url, "replay", record["job_id"], "--json"]
     )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
-    assert len(rows) == 1, rows
+    assert [row["action"] for row in rows] == ["redriven"], rows  # the AWS replay path, locally too
 
     replayed = pipeline.wait_job(up, statuses=("SUCCEEDED",))
-    assert replayed["attempts"] == 2
-    assert replayed["execution_arn"] != record["execution_arn"]
-    assert pipeline.wait_execution(replayed["execution_arn"])["status"] == "SUCCEEDED"
+    assert replayed["execution_arn"] == record["execution_arn"]  # a redrive keeps the execution
+    redriven = pipeline.wait_execution(record["execution_arn"])
+    assert redriven["status"] == "SUCCEEDED" and redriven["redriveCount"] == 1, redriven
     assert pipeline.runs_of(record["job_id"])[-1].exit_code == 0

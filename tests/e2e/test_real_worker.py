@@ -63,7 +63,7 @@ def test_aborting_an_execution_stops_its_worker(pipeline: Pipeline, tmp_path: Pa
 
     clip = tmp_path / "long.mp4"
     make_demo_clip(clip)
-    pipeline.agent.inject_fault("hang", count=1)  # the worker is still running when the execution stops
+    pipeline.runtime.faults.add("worker-hang", count=1)  # still running when the execution stops
     up = pipeline.upload("abort/long.mp4", clip)
     record = pipeline.wait_job(up, statuses=("RUNNING",))
     job_id = record["job_id"]

@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from vidpipe.local.fargate import _command, exit_code_of
+from vidpipe.local.fargate import exit_code_of
 from vidpipe.local.patterns import compile_pattern, matches_any
 from vidpipe.local.pipe import filter_view, pipe_record
 from vidpipe.local.rules import status_change_event
+from vidpipe.local.task_spec import command_of
 from vidpipe.local.template import Resolver, Template, TemplateError, referenced_ids
 
 S3_BODY = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": "a+b.mp4", "size": 3}}}]}
@@ -105,12 +106,12 @@ def test_output_target_finds_resources_by_role() -> None:
 def test_worker_command_and_exit_codes() -> None:
     import sys
 
-    assert _command({"name": "worker", "command": ["python", "-m", "worker"]}, {}) == [
+    assert command_of({"name": "worker", "command": ["python", "-m", "worker"]}, {}) == [
         sys.executable,
         "-m",
         "worker",
     ]
-    assert _command({"name": "worker"}, {})[1:] == ["-m", "worker"]
+    assert command_of({"name": "worker"}, {})[1:] == ["-m", "worker"]
     assert exit_code_of(-15) == 143 and exit_code_of(1) == 1
 
 

@@ -104,3 +104,18 @@ def inline_map(state_name: str, state: dict[str, Any]) -> dict[str, Any]:
     state.pop("Next", None)
     processor = {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": state_name, "States": {state_name: state}}
     return {"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemProcessor": processor, "End": True}}}
+
+
+def parked_definition(function: str) -> dict[str, Any]:
+    """A definition whose one state waits for a task token; the Lambda ``function`` receives it as ``token``."""
+    return {
+        "StartAt": "Park",
+        "States": {
+            "Park": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": function, "Payload": {"token.$": "$$.Task.Token"}},
+                "End": True,
+            }
+        },
+    }

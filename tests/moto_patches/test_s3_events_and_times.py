@@ -63,3 +63,31 @@ def test_execution_context_has_aws_start_time_and_redrive_count(sfn: Any) -> Non
     output = json.loads(wait_for_execution(sfn, started["executionArn"])["output"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", output["start"]), output
     assert output["redrives"] == 0
+
+
+def test_a_multipart_upload_sends_one_object_created_event(tmp_path: Any) -> None:
+    """Defect 21: boto3's upload_file over its multipart threshold: one CompleteMultipartUpload event (moto
+    also sent ObjectCreated:Put)."""
+    from boto3.s3.transfer import TransferConfig
+
+    s3, sqs = boto3.client("s3", region_name=REGION), boto3.client("sqs", region_name=REGION)
+    queue = sqs.create_queue(QueueName="multipart")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.create_bucket(Bucket="big")
+    s3.put_bucket_notification_configuration(
+        Bucket="big",
+        NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]
+        },
+    )
+    path = tmp_path / "big.mp4"
+    path.write_bytes(b"v" * (6 * 1024 * 1024))
+    config = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
+    s3.upload_file(str(path), "big", "big.mp4", Config=config)
+
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+        "Messages", []
+    )
+    records = [r for m in messages for r in json.loads(m["Body"]).get("Records", [])]
+    assert [r["eventName"] for r in records] == ["ObjectCreated:CompleteMultipartUpload"]
+    assert records[0]["s3"]["object"]["size"] == 6 * 1024 * 1024

@@ -63,3 +63,28 @@ def test_agent_exit_code_fails_the_sync_state_in_server_mode(endpoint: str) -> N
     assert result["error"] == "States.TaskFailed"
     assert json.loads(result["cause"])["Containers"][0]["ExitCode"] == 2
     assert moto_patches.is_applied()
+
+
+def test_boto3_redrive_execution_reaches_the_server(endpoint: str) -> None:
+    """The server routes RedriveExecution: a Choice that needs $$.Execution.RedriveCount > 0 (and has no
+    Default) fails first and passes when redriven, with the same ARN."""
+    sfn = _client("stepfunctions", endpoint)
+    definition = {
+        "StartAt": "Check",
+        "States": {
+            "Check": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$$.Execution.RedriveCount", "NumericGreaterThan": 0, "Next": "Done"}
+                ],
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    arn = create_sm(sfn, definition)
+    execution_arn = sfn.start_execution(stateMachineArn=arn, name="redriven", input="{}")["executionArn"]
+    assert wait_for_execution(sfn, execution_arn, timeout=15)["status"] == "FAILED"
+
+    sfn.redrive_execution(executionArn=execution_arn)
+    done = wait_for_execution(sfn, execution_arn, timeout=15)
+    assert done["status"] == "SUCCEEDED" and done["redriveCount"] == 1, done

@@ -1,4 +1,5 @@
-"""Defect (14): StopExecution while a Map iteration waits on a .sync task ends the execution ABORTED."""
+"""Defects 14 and 23: StopExecution while a task waits (.sync in a Map, .waitForTaskToken) ends the execution
+ABORTED; a waitForTaskToken handler may send its own task success."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import json
 import threading
 from typing import Any
 
+import boto3
+
 from vidpipe.local import moto_patches
 from vidpipe.local.moto_patches import EcsTaskLaunch
 from vidpipe.local.sfn_wait import wait_for_execution
 
-from ._helpers import create_sm, inline_map, run_task_state
+from ._helpers import REGION, create_function, create_sm, inline_map, parked_definition, run_task_state
 
 
 def test_stopping_an_execution_inside_a_map_aborts_it(sfn: Any, ecs_env: dict[str, str]) -> None:
@@ -42,10 +45,43 @@ def test_interrupted_callback_wait_ends_instead_of_raising() -> None:
     assert wait(None, {"not": "a timeout"}, Endpoint()) is None  # type: ignore[arg-type]
 
 
-def test_stopping_an_execution_that_waits_on_a_task_token_aborts_it_at_once(sfn: Any) -> None:
-    """Without the patch the stopped execution stays RUNNING until the waiting state's timeout (here 300 s)."""
-    import boto3
+def test_stopping_an_execution_ends_its_callback_wait(sfn: Any) -> None:
+    """Defect 23: a stopped execution whose .waitForTaskToken task waits becomes ABORTED at once (moto left
+    it RUNNING until the token or the task's 99999999 s timeout), with no TaskSucceeded event."""
+    create_function("park")
+    parked = threading.Event()
+    moto_patches.register_lambda_handler("park", lambda event, context: parked.set())
+    arn = create_sm(sfn, parked_definition("park"))
+    execution_arn = sfn.start_execution(stateMachineArn=arn, name="parked", input="{}")["executionArn"]
+    assert parked.wait(10), "the callback task never ran"
+    sfn.stop_execution(executionArn=execution_arn, cause="operator")
 
+    assert wait_for_execution(sfn, execution_arn, timeout=5)["status"] == "ABORTED"
+    types = [e["type"] for e in sfn.get_execution_history(executionArn=execution_arn)["events"]]
+    assert types[-1] == "ExecutionAborted"
+    assert "TaskSucceeded" not in types
+
+
+def test_a_handler_can_send_its_own_task_success(sfn: Any) -> None:
+    """lambda:invoke.waitForTaskToken whose in-process handler calls SendTaskSuccess itself (the slot
+    hand-off's fast path): the token is accepted during the invocation and the state completes."""
+    create_function("self-wake")
+
+    def handler(event: dict[str, Any], context: Any) -> None:
+        client = boto3.client("stepfunctions", region_name=REGION)
+        client.send_task_success(taskToken=event["token"], output=json.dumps({"slot": "granted"}))
+
+    moto_patches.register_lambda_handler("self-wake", handler)
+    arn = create_sm(sfn, parked_definition("self-wake"))
+    started = sfn.start_execution(stateMachineArn=arn, name="self", input="{}")
+    done = wait_for_execution(sfn, started["executionArn"], timeout=10)
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"]) == {"slot": "granted"}
+
+
+def test_stopping_an_execution_that_waits_on_a_task_token_aborts_it_at_once(sfn: Any) -> None:
+    """Defect 23 inside a Map: without the patch the stopped execution stays RUNNING until the waiting state's
+    timeout (here 300 s)."""
     sqs = boto3.client("sqs", region_name="us-east-1")
     queue = sqs.create_queue(QueueName="tokens")["QueueUrl"]
     wait = {

@@ -53,11 +53,14 @@ def command(
     """List job records, most recently updated first."""
     out = render.Output.of(output, as_json, query)
     since_cutoff(since), parse_status(status)  # bad filters fail before any AWS call
-    records = [with_times(r) for r in list_jobs(job_store(target(ctx)), status, since, limit)]
+    tgt = target(ctx)
+    records = [with_times(r) for r in list_jobs(job_store(tgt), status, since, limit)]
+    boot = tgt.local_boot  # after a local runtime's restart, "no jobs" would hide that the state was reset
+    empty = boot.not_found("jobs") if boot is not None and boot.restarted else "no jobs"
 
     def draw() -> None:
         rows: list[dict[str, Any]] = [{**r, "detail": detail(r)} for r in records]
-        render.table(rows, COLUMNS, empty="no jobs")
+        render.table(rows, COLUMNS, empty=empty)
 
     render.emit(out, records, draw)
     render.note_limit(len(records), limit)

@@ -78,6 +78,20 @@ def job_store(tgt: Target) -> JobStore:
 
 
 def resolve(tgt: Target, text: str, with_jobs: bool = True) -> Resolved:
+    """Look a TARGET up; after a restart of the local runtime, "not found" says that its state was reset.
+
+    Raises:
+        NotFound, BadArgument: as :func:`_resolve`.
+    """
+    try:
+        return _resolve(tgt, text, with_jobs)
+    except NotFound:
+        if tgt.local_boot is not None and tgt.local_boot.restarted:  # not "never uploaded": reset
+            raise NotFound(tgt.local_boot.not_found(text.strip())) from None
+        raise
+
+
+def _resolve(tgt: Target, text: str, with_jobs: bool) -> Resolved:
     """Look a TARGET up (see the module's docstring for the forms).
 
     ``with_jobs=False`` skips the table scan that finds an execution's jobs (``show`` needs none).

@@ -20,6 +20,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from vidpipe.cli.errors import BadArgument, TargetError, local_hint
+from vidpipe.cli.local_boot import LocalBoot
+from vidpipe.cli.local_boot import observe as observe_local_boot
 from vidpipe.contract.names import DEFAULT_STACK_NAME, Output
 
 if TYPE_CHECKING:
@@ -195,6 +197,7 @@ class Target:
     def __init__(self, options: TargetOptions) -> None:
         self.options = options
         self._clients: dict[str, Any] = {}
+        self.local_boot: LocalBoot | None = None  # the local runtime's boot, once the stack was read
 
     @property
     def endpoint_url(self) -> str | None:
@@ -271,7 +274,17 @@ class Target:
         if not stacks:
             raise TargetError(self._missing_stack_message(stack))
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+        if self.is_local:
+            self._observe_local_boot(stacks[0])
         return Resources.from_outputs(stack, outputs)
+
+    def _observe_local_boot(self, stack: dict[str, Any]) -> None:
+        """Remember the local runtime's boot; the first command after a restart says so (stderr)."""
+        import typer
+
+        self.local_boot = observe_local_boot(str(self.endpoint_url), stack)
+        if self.local_boot is not None and self.local_boot.first_contact:
+            typer.echo(f"note: {self.local_boot.notice()}", err=True)
 
     def _missing_stack_message(self, stack: str) -> str:
         if not self.is_local:

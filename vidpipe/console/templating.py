@@ -34,10 +34,13 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def when(value: datetime | str | None) -> str:
-    """One time format on every page: ISO 8601 in UTC, to the second."""
+def when(value: datetime | str | jinja2.Undefined | None) -> str:
+    """One time format on every page: ISO 8601 in UTC, to the second; "-" for no time (a running
+    execution's stopDate is absent from DescribeExecution)."""
     from vidpipe.cli.durations import parse_time
 
+    if isinstance(value, jinja2.Undefined):
+        return "-"
     moment = parse_time(value) if not isinstance(value, datetime) else value
     if moment is None:
         return "-"

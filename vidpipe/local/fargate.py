@@ -10,6 +10,10 @@ machine's own semaphore keeps the pipeline under the cap, so the queue is only a
 
 StopTask (an aborted execution, ``aws ecs stop-task``) is noticed by the task's supervisor, which sends
 SIGTERM to the worker's process group and SIGKILL after a grace period, like ECS's stopTimeout.
+
+Each worker runs under :mod:`.task_launcher`, which watches a pipe held by this process: a runtime that dies
+(even by SIGKILL) takes its workers with it. Injected faults (:mod:`.faults`) decide at launch whether the
+worker crashes, hangs or is reclaimed as a Spot task.
 """
 
 from __future__ import annotations
@@ -29,13 +33,18 @@ from typing import Any
 
 from vidpipe.contract.names import WORKER_CONTAINER_NAME, WorkerEnv
 from vidpipe.local import moto_patches
+from vidpipe.local.faults import FaultName, FaultSet
 from vidpipe.local.logs import LogDestination, TaskLogWriter
+from vidpipe.local.task_spec import capacity_provider_of, command_of, override_env
 
 log = logging.getLogger(__name__)
 
 FAULT_ENV = "VIDPIPE_FAULT"
 STOP_POLL_SECONDS = 0.5  # how often a supervisor checks for StopTask while its process runs
 DEFAULT_STOP_GRACE_SECONDS = 10.0
+DEFAULT_SPOT_RECLAIM_SECONDS = 1.0  # a reclaimed Spot task gets SIGTERM this long after it started
+SPOT_STOPPED_REASON = "Your Spot Task was interrupted."
+WORKER_FAULTS = {FaultName.WORKER_CRASH: "crash", FaultName.WORKER_HANG: "hang"}  # VIDPIPE_FAULT values
 
 
 @dataclass
@@ -49,19 +58,13 @@ class TaskRun:
     ended_at: float | None = None
     exit_code: int | None = None
     stop_code: str | None = None
-    fault: str | None = None
+    faults: tuple[str, ...] = ()  # the faults injected into this task (FaultName values)
+    capacity_provider: str = "FARGATE"
+    task_definition_arn: str = ""
 
     @property
     def task_id(self) -> str:
         return self.task_arn.rsplit("/", 1)[-1]
-
-
-@dataclass
-class FaultPlan:
-    """Faults injected into the next tasks: ``remaining`` tasks (None: every task until cleared)."""
-
-    kind: str
-    remaining: int | None
 
 
 @dataclass
@@ -89,8 +92,10 @@ class FargateAgent:
         max_tasks: concurrent processes (like the account's Fargate task quota).
         extra_env: added to every task after the task definition's environment and before the state
             machine's container overrides (e.g. ``VIDPIPE_OPTIONS`` for the benchmark's no-op worker).
-        stop_grace_seconds: SIGTERM -> SIGKILL delay on StopTask and on shutdown.
+        stop_grace_seconds: SIGTERM -> SIGKILL delay on StopTask, Spot reclaim and shutdown.
         exclude_env: variables of this process that must not reach a worker (the Lambda functions').
+        faults: the runtime's injected faults (worker-crash, worker-hang, spot-interruption apply here).
+        spot_reclaim_seconds: how long after its start a reclaimed Spot task gets SIGTERM.
     """
 
     def __init__(
@@ -103,6 +108,8 @@ class FargateAgent:
         stop_grace_seconds: float = DEFAULT_STOP_GRACE_SECONDS,
         cwd: Path | None = None,
         exclude_env: frozenset[str] = frozenset(),
+        faults: FaultSet | None = None,
+        spot_reclaim_seconds: float = DEFAULT_SPOT_RECLAIM_SECONDS,
     ) -> None:
         if max_tasks < 1:
             raise ValueError("max_tasks must be at least 1")
@@ -117,7 +124,9 @@ class FargateAgent:
         self._queue: queue.Queue[moto_patches.EcsTaskLaunch | None] = queue.Queue()
         self._lock = threading.Condition()
         self._stats = _Stats()
-        self._fault: FaultPlan | None = None
+        self.faults = faults or FaultSet()
+        self._spot_reclaim = spot_reclaim_seconds
+        self._watch_read, self._watch_write = -1, -1
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
         self._definitions: dict[str, dict[str, Any]] = {}
         self._threads: list[threading.Thread] = []
@@ -126,6 +135,7 @@ class FargateAgent:
     # -- lifecycle -----------------------------------------------------------------------------------------
     def start(self) -> None:
         """Start ``max_tasks`` supervisor threads and listen to RunTask."""
+        self._watch_read, self._watch_write = os.pipe()  # not inheritable: only launchers get the read end
         for index in range(self.max_tasks):
             thread = threading.Thread(target=self._serve, name=f"fargate-{index}", daemon=True)
             thread.start()
@@ -146,27 +156,16 @@ class FargateAgent:
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         self._threads.clear()
+        for fd in (self._watch_read, self._watch_write):
+            if fd >= 0:
+                os.close(fd)
+        self._watch_read, self._watch_write = -1, -1
 
-    # -- fault injection (tests) ---------------------------------------------------------------------------
-    def inject_fault(self, kind: str = "crash", count: int | None = 1) -> None:
-        """Make the next ``count`` tasks (None: all tasks until :meth:`clear_faults`) run with VIDPIPE_FAULT."""
-        with self._lock:
-            self._fault = FaultPlan(kind, count)
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._fault = None
-
-    def _take_fault(self) -> str | None:
-        with self._lock:
-            plan = self._fault
-            if plan is None:
-                return None
-            if plan.remaining is not None:
-                plan.remaining -= 1
-                if plan.remaining <= 0:
-                    self._fault = None
-            return plan.kind
+    def _take_faults(self, capacity_provider: str) -> tuple[FaultName | None, bool]:
+        """The worker fault (crash or hang) this task gets, and whether it is reclaimed as a Spot task."""
+        in_scope = lambda scope: scope == capacity_provider  # noqa: E731
+        worker_fault = next((n for n in WORKER_FAULTS if self.faults.take(n, in_scope)), None)
+        return worker_fault, self.faults.take(FaultName.SPOT_INTERRUPTION, in_scope) is not None
 
     # -- observation ---------------------------------------------------------------------------------------
     @property
@@ -210,9 +209,16 @@ class FargateAgent:
     # -- internals -----------------------------------------------------------------------------------------
     def _on_launch(self, launch: moto_patches.EcsTaskLaunch) -> None:
         """RunTask listener: called in moto's request thread, so it only enqueues."""
-        job_id = _override_env(launch.overrides).get(WorkerEnv.JOB_ID, "")
+        job_id = override_env(launch.overrides).get(WorkerEnv.JOB_ID, "")
         with self._lock:
-            self._stats.runs[launch.task_arn] = TaskRun(launch.task_arn, job_id, time.time())
+            run = TaskRun(
+                launch.task_arn,
+                job_id,
+                time.time(),
+                capacity_provider=capacity_provider_of(launch),
+                task_definition_arn=launch.task_definition_arn,
+            )
+            self._stats.runs[launch.task_arn] = run
             self._stats.active += 1
             self._stats.peak_active = max(self._stats.peak_active, self._stats.active)
         self._queue.put(launch)
@@ -241,9 +247,11 @@ class FargateAgent:
             (c for c in definition["containerDefinitions"] if c["name"] == WORKER_CONTAINER_NAME),
             definition["containerDefinitions"][0],
         )
-        fault = self._take_fault()
-        env = self._environment(container, launch.overrides, fault)
-        command = _command(container, launch.overrides)
+        with self._lock:
+            capacity_provider = self._stats.runs[launch.task_arn].capacity_provider
+        fault, reclaimed = self._take_faults(capacity_provider)
+        env = self._environment(container, launch.overrides, WORKER_FAULTS[fault] if fault else None)
+        command = self._launcher(command_of(container, launch.overrides))
         destination = LogDestination.from_container(container)
         run_key = launch.task_arn
         task_id = run_key.rsplit("/", 1)[-1]
@@ -252,7 +260,8 @@ class FargateAgent:
             self._stats.running += 1
             self._stats.peak = max(self._stats.peak, self._stats.running)
             run = self._stats.runs[run_key]
-            run.started_at, run.fault = time.time(), fault
+            injected = [f.value for f in (fault, FaultName.SPOT_INTERRUPTION if reclaimed else None) if f]
+            run.started_at, run.faults = time.time(), tuple(injected)
         lines: list[str] = []
         try:
             process = subprocess.Popen(
@@ -263,13 +272,15 @@ class FargateAgent:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # its own process group: StopTask and shutdown kill the whole tree
+                pass_fds=(self._watch_read,),
             )
             with self._lock:
                 self._processes[run_key] = process
             moto_patches.mark_ecs_task_running(launch.task_arn)
             reader = threading.Thread(target=_collect, args=(process, lines, log_file), daemon=True)
             reader.start()
-            stop_reason = self._supervise(launch, process)
+            reclaim_at = time.monotonic() + self._spot_reclaim if reclaimed else None
+            stop_code, stop_reason = self._supervise(launch, process, reclaim_at)
             reader.join(timeout=5)
             exit_code = exit_code_of(process.returncode)
         finally:
@@ -280,32 +291,41 @@ class FargateAgent:
                 self._lock.notify_all()
         destination_stream = destination.stream(container["name"], task_id) if destination else ""
         self._logs.ship(destination, destination_stream, lines)
-        if stop_reason is not None:
-            self._report(launch.task_arn, exit_code, "UserInitiated", stop_reason)
-        else:
-            self._report(
-                launch.task_arn, exit_code, "EssentialContainerExited", "Essential container in task exited"
-            )
+        self._report(launch.task_arn, exit_code, stop_code, stop_reason)
 
-    def _supervise(self, launch: moto_patches.EcsTaskLaunch, process: subprocess.Popen[bytes]) -> str | None:
-        """Wait for the process; on StopTask terminate it. Returns the stop reason when stopped by StopTask.
+    def _launcher(self, command: list[str]) -> list[str]:
+        """``command`` run by :mod:`.task_launcher`, which stops it if this process dies."""
+        launcher = [sys.executable, "-m", "vidpipe.local.task_launcher", "--watch-fd", str(self._watch_read)]
+        return [*launcher, "--grace", str(self._grace), "--", *command]
+
+    def _supervise(
+        self, launch: moto_patches.EcsTaskLaunch, process: subprocess.Popen[bytes], reclaim_at: float | None
+    ) -> tuple[str, str]:
+        """Wait for the process; terminate it on StopTask, shutdown or a Spot reclaim (at ``reclaim_at``).
+        Returns the task's stop code and stopped reason.
 
         The wait ends when the process exits: the worker bounds its own run time (VIDPIPE_MAX_DURATION_SECONDS),
-        StopTask and the agent's shutdown terminate it.
+        StopTask, a reclaim and the agent's shutdown terminate it.
         """
         while True:
+            timeout = STOP_POLL_SECONDS
+            if reclaim_at is not None:
+                timeout = max(0.0, min(timeout, reclaim_at - time.monotonic()))
             try:
-                process.wait(timeout=STOP_POLL_SECONDS)
-                return None
+                process.wait(timeout=timeout)
+                return "EssentialContainerExited", "Essential container in task exited"
             except subprocess.TimeoutExpired:
                 pass
             if self._stopping.is_set():
                 _terminate(process, self._grace)
-                return "the local runtime stopped"
+                return "UserInitiated", "the local runtime stopped"
+            if reclaim_at is not None and time.monotonic() >= reclaim_at:
+                _terminate(process, self._grace)  # AWS: SIGTERM with a two-minute warning, then SIGKILL
+                return "SpotInterruption", SPOT_STOPPED_REASON
             reason = self._stop_requested(launch)
             if reason is not None:
                 _terminate(process, self._grace)
-                return reason
+                return "UserInitiated", reason
 
     def _stop_requested(self, launch: moto_patches.EcsTaskLaunch) -> str | None:
         try:
@@ -322,13 +342,12 @@ class FargateAgent:
         env = {
             k: v
             for k, v in moto_patches.base_environ().items()
-            if not k.startswith("AWS_") and k not in self._exclude_env
+            if not k.startswith("AWS_") and k not in self._exclude_env and k != FAULT_ENV
         }
         env.update({e["name"]: e["value"] for e in container.get("environment", [])})
         env.update(self.extra_env)
-        env.update(_override_env(overrides, container["name"]))
+        env.update(override_env(overrides, container["name"]))
         env.update(self._client_env)
-        env.pop(FAULT_ENV, None)
         if fault:
             env[FAULT_ENV] = fault
         return env
@@ -345,34 +364,6 @@ class FargateAgent:
             )
         except KeyError:
             log.warning("task %s vanished from moto before it could be stopped", task_arn)
-
-
-def _override_env(
-    overrides: Mapping[str, Any], container_name: str = WORKER_CONTAINER_NAME
-) -> dict[str, str]:
-    """Environment of a container's overrides (moto keeps RunTask's overrides in ECS API casing)."""
-    for container in overrides.get("containerOverrides", []) or []:
-        if container.get("name") == container_name:
-            return {e["name"]: str(e["value"]) for e in container.get("environment", []) or []}
-    return {}
-
-
-def _command(container: Mapping[str, Any], overrides: Mapping[str, Any]) -> list[str]:
-    """The container's command (override first), with ``python`` meaning this interpreter (the venv's).
-
-    Without a command in the task definition (the image's CMD), the worker's documented entry point runs.
-    """
-    command: list[str] = list(container.get("command") or [])
-    for override in overrides.get("containerOverrides", []) or []:
-        if override.get("name") == container["name"] and override.get("command"):
-            command = list(override["command"])
-    if list(container.get("entryPoint") or []):
-        command = [*container["entryPoint"], *command]
-    if not command:
-        command = ["python", "-m", "worker"]
-    if Path(command[0]).name in ("python", "python3", "python3.11"):
-        command[0] = sys.executable
-    return command
 
 
 def _collect(process: subprocess.Popen[bytes], lines: list[str], log_file: Path | None) -> None:

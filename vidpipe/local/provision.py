@@ -1,8 +1,9 @@
 """Create the stack's resources in moto from the synthesized template.
 
 Only the resources the pipeline needs are created: the closure of what the stack's Outputs, the pipe, the
-status-change rule, the bucket notifications and the worker's task definition reference (so CDK's own helper functions and roles are
-skipped). Each resource type has one small creator that reads the template's properties, resolved against
+rules, schedules, Lambda event invoke configs, the bucket notifications and the worker's task definition
+reference (so CDK's own helper functions and roles are skipped). Each resource type has one small creator that
+reads the template's properties, resolved against
 the local resources already created (:class:`~vidpipe.local.template.Resolver`); creation follows the
 references (topological order). The deployed VPC is replaced by one local VPC, subnet and security group
 (every template subnet and security group resolves to them).
@@ -21,14 +22,12 @@ from graphlib import TopologicalSorter
 from typing import Any
 
 from vidpipe.local.aws import client
+from vidpipe.local.provision_events import ROOT_TYPES, EventCreators, local_name
 from vidpipe.local.template import Resolver, Resource, Template, TemplateError, referenced_ids
 
 log = logging.getLogger(__name__)
 
 NETWORK_TYPES = ("AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::SecurityGroup")
-ROOT_TYPES = ("AWS::Pipes::Pipe", "AWS::Events::Rule", "Custom::S3BucketNotifications",
-              # The state machine names the worker's task definition by family, a literal: no reference leads to it.
-              "AWS::ECS::TaskDefinition")  # fmt: skip
 
 
 @dataclass
@@ -39,15 +38,11 @@ class Provisioned:
     functions: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> resolved properties
     state_machine_arns: list[str] = field(default_factory=list)
     pipes: list[dict[str, Any]] = field(default_factory=list)  # resolved AWS::Pipes::Pipe properties
-    rules: list[dict[str, Any]] = field(default_factory=list)  # resolved AWS::Events::Rule properties
+    rules: list[dict[str, Any]] = field(default_factory=list)  # resolved AWS::Events::Rule with EventPattern
+    scheduled_rules: list[dict[str, Any]] = field(default_factory=list)  # ... with ScheduleExpression
+    schedules: list[dict[str, Any]] = field(default_factory=list)  # resolved AWS::Scheduler::Schedule
     task_definitions: dict[str, dict[str, Any]] = field(default_factory=dict)  # arn -> resolved properties
     outputs: dict[str, str] = field(default_factory=dict)
-
-
-def local_name(stack_name: str, logical_id: str, max_length: int = 64, lower: bool = False) -> str:
-    """A physical name like CloudFormation generates (stack name + logical id), within the type's limit."""
-    name = f"{stack_name}-{logical_id}"[:max_length]
-    return name.lower() if lower else name
 
 
 def _literal(properties: Mapping[str, Any], key: str) -> str | None:
@@ -55,8 +50,11 @@ def _literal(properties: Mapping[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-class Provisioner:
-    """Creates the needed resources of ``template`` in the moto server at ``endpoint_url``."""
+class Provisioner(EventCreators):
+    """Creates the needed resources of ``template`` in the moto server at ``endpoint_url``.
+
+    ``tags`` are the registered stack's tags (the runtime's boot id, for the CLI).
+    """
 
     def __init__(
         self,
@@ -64,11 +62,13 @@ class Provisioner:
         endpoint_url: str,
         stack_name: str,
         substitution_overrides: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> None:
         self.template = template
         self.endpoint_url = endpoint_url
         self.stack_name = stack_name
         self.overrides = dict(substitution_overrides or {})
+        self.tags = dict(tags or {})
         self.result = Provisioned(Resolver(stack_name))
         self._clients: dict[str, Any] = {}
         self._creators: dict[str, Callable[[Resource], None]] = {
@@ -84,6 +84,8 @@ class Provisioner:
             "Custom::S3BucketNotifications": self._bucket_notifications,
             "AWS::Events::Rule": self._rule,
             "AWS::Pipes::Pipe": self._pipe,
+            "AWS::Scheduler::Schedule": self._schedule,
+            "AWS::Lambda::EventInvokeConfig": self._event_invoke_config,
         }
 
     @property
@@ -332,53 +334,6 @@ class Provisioner:
         self.result.state_machine_arns.append(arn)
         self.resolver.register(r.logical_id, arn, Arn=arn, Name=name)
 
-    def _bucket_notifications(self, r: Resource) -> None:
-        """CDK writes a bucket's notifications as a custom resource; apply its configuration directly."""
-        props = self.resolver.resolve({k: v for k, v in r.properties.items() if k != "ServiceToken"})
-        config = props.get("NotificationConfiguration", {})
-        self._client("s3").put_bucket_notification_configuration(
-            Bucket=props["BucketName"],
-            NotificationConfiguration={
-                key: value
-                for key, value in config.items()
-                if key in ("QueueConfigurations", "TopicConfigurations", "LambdaFunctionConfigurations")
-            },
-        )
-        self.resolver.register(r.logical_id, f"{props['BucketName']}-notifications")
-
-    def _rule(self, r: Resource) -> None:
-        props = self.resolver.resolve(dict(r.properties))
-        name = props.get("Name") or local_name(self.stack_name, r.logical_id, 64)
-        pattern = props.get("EventPattern")
-        events = self._client("events")
-        arn = events.put_rule(
-            Name=name,
-            EventPattern=pattern if isinstance(pattern, str) else json.dumps(pattern),
-            State=props.get("State", "ENABLED"),
-        )["RuleArn"]
-        targets = [{"Id": t["Id"], "Arn": t["Arn"]} for t in props.get("Targets", [])]
-        if targets:
-            events.put_targets(Rule=name, Targets=targets)
-        self.result.rules.append(props | {"Name": name})
-        self.resolver.register(r.logical_id, name, Arn=arn)
-
-    def _pipe(self, r: Resource) -> None:
-        props = self.resolver.resolve(dict(r.properties))
-        name = props.get("Name") or local_name(self.stack_name, r.logical_id, 64)
-        pipes = self._client("pipes")
-        kwargs: dict[str, Any] = {"Name": name, "Source": props["Source"], "Target": props["Target"],
-                                  "RoleArn": props["RoleArn"]}  # fmt: skip
-        for key in ("SourceParameters", "TargetParameters", "DesiredState"):
-            if key in props:
-                kwargs[key] = props[key]
-        try:  # moto's pipes are CRUD only; registering it lets `aws pipes list-pipes` show the local pipe
-            arn = pipes.create_pipe(**kwargs)["Arn"]
-        except Exception as exc:  # visibility only: the local pipe runs regardless
-            log.debug("moto create_pipe failed (%s); the local pipe runs anyway", exc)
-            arn = f"arn:aws:pipes:{self.resolver.region}:{self.resolver.account_id}:pipe/{name}"
-        self.result.pipes.append(props | {"Name": name})
-        self.resolver.register(r.logical_id, name, Arn=arn)
-
     # -- stack ---------------------------------------------------------------------------------------------
     def _stack(self) -> None:
         """Register a stack whose Outputs carry the local names: the CLI discovers resources through them."""
@@ -396,5 +351,7 @@ class Provisioner:
         with warnings.catch_warnings():  # moto warns that it does not model the placeholder resource
             warnings.simplefilter("ignore", UserWarning)
             self._client("cloudformation").create_stack(
-                StackName=self.stack_name, TemplateBody=json.dumps(body)
+                StackName=self.stack_name,
+                TemplateBody=json.dumps(body),
+                Tags=[{"Key": key, "Value": value} for key, value in self.tags.items()],
             )

@@ -4,11 +4,15 @@ Call :func:`apply` once (it is idempotent and thread-safe) before creating moto 
 ``ThreadedMotoServer``. One module per patched service, so a defect's patch is found by its service
 (``docs/moto-patches.md`` has the table of defects, patches and tests):
 
-* :mod:`.stepfunctions`: the Step Functions interpreter (name normalisation, JSONata, JSONPath, task tokens,
-  execution names, context object, Map errors, stopped executions, logging noise);
+* :mod:`.stepfunctions`: the Step Functions interpreter (name normalisation, JSONata, JSONPath, execution
+  names, context object, Map errors, logging noise);
+* :mod:`.callbacks`: task tokens and waits (fresh token per attempt, stopped executions, abandoned waits);
+* :mod:`.redrive_record` and :mod:`.redrive`: RedriveExecution (what each state did; the API);
 * :mod:`.ecs_integration`: the interpreter's ECS integration (RunTask fields, ECS error names, ``.sync``);
 * :mod:`.ecs`: moto's ECS backend, with hooks for the local Fargate agent;
-* :mod:`.awslambda`: moto's Lambda, running registered Python handlers in-process;
+* :mod:`.awslambda` and :mod:`.lambda_async`: moto's Lambda, running registered Python handlers in-process,
+  and asynchronous invocations (retries, destinations);
+* :mod:`.dynamodb`: DynamoDB error names in the interpreter, and a gate that fails applied writes;
 * :mod:`.s3`: S3 event notifications;
 * :mod:`.mock_config`: Step Functions Local's mock config (``<arn>#TestCase``).
 
@@ -18,7 +22,9 @@ the patch is correct. Public hooks for the local runtime are re-exported here:
 * Lambda: :func:`register_lambda_handler`, :func:`unregister_lambda_handler`, :func:`clear_lambda_handlers`
   run a Python handler in-process whenever moto's Lambda is invoked (by a state machine or by boto3).
 * ECS (local Fargate agent): :func:`set_ecs_task_listener` is told about every task ``RunTask`` creates and
-  keeps those tasks RUNNING; :func:`stop_ecs_task` reports the container's exit code and the stop code.
+  keeps those tasks RUNNING; :func:`stop_ecs_task` reports the container's exit code and the stop code;
+  :func:`set_run_task_gate` lets RunTask answer with failures or errors (fault injection).
+* Redrive: :func:`set_iteration_start` chooses where redriven Map iterations start again.
 """
 
 from __future__ import annotations
@@ -28,7 +34,19 @@ from collections.abc import Callable
 
 import moto
 
-from vidpipe.local.moto_patches import awslambda, ecs, ecs_integration, mock_config, s3, stepfunctions
+from vidpipe.local.moto_patches import (
+    awslambda,
+    callbacks,
+    dynamodb,
+    ecs,
+    ecs_integration,
+    lambda_async,
+    mock_config,
+    redrive,
+    redrive_record,
+    s3,
+    stepfunctions,
+)
 from vidpipe.local.moto_patches.awslambda import (
     LambdaHandler,
     LambdaRegistration,
@@ -39,12 +57,24 @@ from vidpipe.local.moto_patches.awslambda import (
     register_lambda_handler,
     unregister_lambda_handler,
 )
+from vidpipe.local.moto_patches.dynamodb import (
+    WriteGate,
+    WriteRequest,
+    dynamodb_error_name,
+    internal_server_error,
+    set_write_gate,
+)
 from vidpipe.local.moto_patches.ecs import (
     EcsTaskLaunch,
     EcsTaskListener,
+    RunTaskGate,
+    RunTaskRequest,
+    capacity_failure,
     mark_ecs_task_running,
     set_ecs_task_listener,
+    set_run_task_gate,
     stop_ecs_task,
+    throttling_error,
 )
 from vidpipe.local.moto_patches.ecs_integration import (
     ECS_RUN_TASK_EXTRA_PARAMETERS,
@@ -52,6 +82,7 @@ from vidpipe.local.moto_patches.ecs_integration import (
     ecs_error_name,
     ecs_task_failed,
 )
+from vidpipe.local.moto_patches.redrive_record import IterationStart, iteration_start, set_iteration_start
 from vidpipe.local.moto_patches.stepfunctions import aws_timestamp
 
 EXPECTED_MOTO_VERSION = "5.2.5"
@@ -63,7 +94,11 @@ _applied = False
 # by the mock config's StartExecution (mock_config).
 _PATCHES: tuple[Callable[[], None], ...] = (
     *stepfunctions.PATCHES,
+    *callbacks.PATCHES,
+    *redrive_record.PATCHES,
+    *redrive.PATCHES,
     *s3.PATCHES,
+    *dynamodb.PATCHES,
     *ecs_integration.PATCHES,
     *mock_config.PATCHES,
     *awslambda.PATCHES,
@@ -109,22 +144,36 @@ __all__ = [
     "FAILING_STOP_CODES",
     "EcsTaskLaunch",
     "EcsTaskListener",
+    "IterationStart",
     "LambdaHandler",
     "LambdaRegistration",
     "LocalLambdaContext",
+    "RunTaskGate",
+    "RunTaskRequest",
     "UnsupportedMotoVersionError",
+    "WriteGate",
+    "WriteRequest",
     "apply",
     "aws_timestamp",
     "base_environ",
+    "capacity_failure",
     "check_moto_version",
     "clear_lambda_handlers",
+    "dynamodb_error_name",
     "ecs_error_name",
     "ecs_task_failed",
+    "internal_server_error",
     "invoke_registered_handler",
     "is_applied",
+    "iteration_start",
+    "lambda_async",
     "mark_ecs_task_running",
     "register_lambda_handler",
     "set_ecs_task_listener",
+    "set_iteration_start",
+    "set_run_task_gate",
+    "set_write_gate",
     "stop_ecs_task",
+    "throttling_error",
     "unregister_lambda_handler",
 ]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vidpipe.local.lambda_logs import captured_logs, invocation_lines, stream_name, write_invocation_log
+from vidpipe.local.moto_patches import lambda_async
 
 LOG = logging.getLogger(__name__)
 
@@ -214,6 +215,10 @@ def _registered_invoke(original: Callable[..., Any]) -> Callable[..., Any]:
         registration = _lookup_lambda(fn.function_name)
         if registration is None:
             return original(self, function_name, qualifier, body, headers, response_headers)
+        if (headers or {}).get("X-Amz-Invocation-Type") == "Event":  # queued, retried, destinations (22)
+            lambda_async.submit(fn, registration, body)
+            response_headers["Content-Length"] = "0"
+            return b""
         payload, errored = invoke_registered_handler(fn, registration, body)
         if errored:
             response_headers["x-amz-function-error"] = "Unhandled"
@@ -232,6 +237,7 @@ def _patch_lambda_invoke() -> None:
     uncaught exception is a function error (``X-Amz-Function-Error: Unhandled``, Payload with ``errorType``).
     Patch: ``invoke`` of both Lambda backends (Docker and ``use_docker: False``) runs a handler registered
     with :func:`register_lambda_handler` in-process; functions without a registration keep moto's behaviour.
+    An ``Event`` (asynchronous) invocation is queued by :mod:`.lambda_async` (defect 22) and answered at once.
     """
     from moto.awslambda.models import LambdaBackend
     from moto.awslambda_simple.models import LambdaSimpleBackend

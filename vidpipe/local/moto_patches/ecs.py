@@ -1,8 +1,11 @@
-"""Patches of moto 5.2.5's ECS backend: hooks for the local Fargate agent (defect 10).
+"""Patches of moto 5.2.5's ECS backend: hooks for the local Fargate agent (defect 10), task definition
+revisions as AWS resolves them (defect 17) and a RunTask gate for injected failures.
 
 moto's tasks advance to STOPPED by themselves with exit code 0; nobody is told about RunTask. With a listener
 (:func:`set_ecs_task_listener`) tasks are held RUNNING until the agent reports how the container ended
-(:func:`stop_ecs_task`). Applied by :func:`vidpipe.local.moto_patches.apply`.
+(:func:`stop_ecs_task`). A gate (:func:`set_run_task_gate`) can answer a RunTask with ``failures`` or an
+error, as AWS does when capacity is short or the API throttles. Applied by
+:func:`vidpipe.local.moto_patches.apply`.
 """
 
 from __future__ import annotations
@@ -236,4 +239,123 @@ def _patch_ecs_hooks() -> None:
     Task.status = property(_get_status, _set_status)  # type: ignore[assignment,method-assign]
 
 
-PATCHES: tuple[Callable[[], None], ...] = (_patch_ecs_hooks,)
+# ---------------------------------------------------------------------------------------------------------
+# (17) task definition revisions: a bare family is the latest ACTIVE one, an INACTIVE one cannot run
+# ---------------------------------------------------------------------------------------------------------
+
+INACTIVE_MESSAGE = "TaskDefinition is inactive"
+
+
+def _patch_task_definition_revisions() -> None:
+    """moto resolves a bare family to its highest revision even when that one is INACTIVE, and runs tasks of
+    INACTIVE (deregistered) revisions.
+
+    AWS: "If a revision isn't specified, the latest ACTIVE revision is used" (RunTask and
+    DescribeTaskDefinition API references); "You can't use an INACTIVE task definition revision to run new
+    tasks" (DeregisterTaskDefinition), observed as ``InvalidParameterException: TaskDefinition is inactive``.
+    Patch: a bare family resolves to its latest ACTIVE revision (none: moto's not-found ClientException);
+    RunTask of an INACTIVE revision raises ``InvalidParameterException`` with that message.
+    """
+    from moto.ecs.exceptions import InvalidParameterException, TaskDefinitionNotFoundException
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    original_describe = EC2ContainerServiceBackend.describe_task_definition
+
+    def describe_task_definition(self: Any, task_definition_str: str) -> Any:
+        name = task_definition_str.split("/")[-1]
+        if ":" in name:
+            return original_describe(self, task_definition_str)
+        active = [r for r, d in self.task_definitions.get(name, {}).items() if d.status == "ACTIVE"]
+        if not active:
+            raise TaskDefinitionNotFoundException()
+        return self.task_definitions[name][max(active)]
+
+    original_run_task = EC2ContainerServiceBackend.run_task
+
+    def run_task(self: Any, cluster_str: str, task_definition_str: str, *args: Any, **kwargs: Any) -> Any:
+        if self.describe_task_definition(task_definition_str).status == "INACTIVE":
+            raise InvalidParameterException(INACTIVE_MESSAGE)
+        return original_run_task(self, cluster_str, task_definition_str, *args, **kwargs)
+
+    EC2ContainerServiceBackend.describe_task_definition = describe_task_definition
+    EC2ContainerServiceBackend.run_task = run_task
+
+
+# ---------------------------------------------------------------------------------------------------------
+# RunTask gate: failures and errors AWS can answer with (moto never does)
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunTaskRequest:
+    """What a RunTask asked for, as a gate sees it."""
+
+    cluster: str
+    task_definition: str
+    capacity_provider: str | None  # the strategy's first provider, else the launch type (FARGATE)
+    count: int
+
+
+#: Returns the ``failures`` to answer with (no task is created), or None to run the task; may raise an
+#: AWSError (e.g. :func:`throttling_error`) to fail the call.
+RunTaskGate = Callable[[RunTaskRequest], "list[dict[str, str]] | None"]
+
+_run_task_gate: RunTaskGate | None = None
+
+
+def set_run_task_gate(gate: RunTaskGate | None) -> None:
+    """Consult ``gate`` before every RunTask (None: no gate). Thread-safe."""
+    global _run_task_gate
+    with _ECS_LOCK:
+        _run_task_gate = gate
+
+
+def capacity_failure(region: str, account_id: str, capacity_provider: str) -> dict[str, str]:
+    """A RunTask ``failures`` entry for capacity that is not available (Fargate's message)."""
+    return {
+        "arn": f"arn:aws:ecs:{region}:{account_id}:capacity-provider/{capacity_provider}",
+        "reason": f"RESOURCE:{capacity_provider}",
+        "detail": "Capacity is unavailable at this time. Please try again later or in a different availability zone",
+    }
+
+
+def throttling_error() -> Exception:
+    """The error of a throttled ECS call (HTTP 400, ``ThrottlingException``, "Rate exceeded")."""
+    from moto.core.exceptions import AWSError
+
+    return AWSError("Rate exceeded", exception_type="ThrottlingException", status=400)
+
+
+def _patch_run_task_gate() -> None:
+    """RunTask answers as :func:`set_run_task_gate`'s gate decides (moto always creates the tasks)."""
+    from moto.core.responses import ActionResult
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    original = EC2ContainerServiceResponse.run_task
+
+    def run_task(self: Any) -> Any:
+        with _ECS_LOCK:
+            gate = _run_task_gate
+        if gate is not None:
+            strategy = self._get_param("capacityProviderStrategy") or []
+            request = RunTaskRequest(
+                cluster=str(self._get_param("cluster", "default")),
+                task_definition=str(self._get_param("taskDefinition")),
+                capacity_provider=strategy[0]["capacityProvider"]
+                if strategy
+                else self._get_param("launchType"),
+                count=int(self._get_int_param("count", 1)),
+            )
+            failures = gate(request)
+            if failures:
+                return ActionResult({"tasks": [], "failures": failures})
+        return original(self)
+
+    EC2ContainerServiceResponse.run_task = run_task
+
+
+PATCHES: tuple[Callable[[], None], ...] = (
+    _patch_ecs_hooks,
+    _patch_task_definition_revisions,
+    _patch_run_task_gate,
+)

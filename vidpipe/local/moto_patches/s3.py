@@ -1,4 +1,5 @@
-"""Patches of moto 5.2.5's S3 event notifications. Applied by :func:`vidpipe.local.moto_patches.apply`."""
+"""Patches of moto 5.2.5's S3 event notifications (defects 12 and 21). Applied by
+:func:`vidpipe.local.moto_patches.apply`."""
 
 from __future__ import annotations
 
@@ -38,4 +39,40 @@ def _patch_s3_event_version() -> None:
     notifications._get_s3_event = get_s3_event
 
 
-PATCHES: tuple[Callable[[], None], ...] = (_patch_s3_event_version,)
+# ---------------------------------------------------------------------------------------------------------
+# (21) one event per multipart upload
+# ---------------------------------------------------------------------------------------------------------
+
+_COMPLETING = threading.local()  # set while this thread completes a multipart upload
+
+
+def _patch_one_event_per_multipart_upload() -> None:
+    """CompleteMultipartUpload sends two events: ``ObjectCreated:Put`` (from the ``put_object`` that stores
+    the assembled object) and ``ObjectCreated:CompleteMultipartUpload``; one upload starts two executions.
+
+    AWS sends one event per created object: ``s3:ObjectCreated:CompleteMultipartUpload`` for a multipart
+    upload (S3 event notification types). Patch: the ``put_object`` made while a multipart upload completes
+    sends no notification; the CompleteMultipartUpload event that follows is kept.
+    """
+    from moto.s3.models import S3Backend
+
+    original_complete = S3Backend.complete_multipart_upload
+    original_put = S3Backend.put_object
+
+    def complete_multipart_upload(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _COMPLETING.active = True
+        try:
+            return original_complete(self, *args, **kwargs)
+        finally:
+            _COMPLETING.active = False
+
+    def put_object(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(_COMPLETING, "active", False):
+            kwargs["disable_notification"] = True
+        return original_put(self, *args, **kwargs)
+
+    S3Backend.complete_multipart_upload = complete_multipart_upload
+    S3Backend.put_object = put_object
+
+
+PATCHES: tuple[Callable[[], None], ...] = (_patch_s3_event_version, _patch_one_event_per_multipart_upload)

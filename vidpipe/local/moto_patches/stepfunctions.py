@@ -1,8 +1,8 @@
 """Patches of moto 5.2.5's Step Functions interpreter (the ASL parser moto vendors from LocalStack).
 
 Each ``_patch_*`` function fixes one measured defect; its docstring names the defect, what AWS does and why
-the patch is correct. The ECS integration's own defects are in :mod:`.ecs_integration`, the Step Functions
-Local mock config in :mod:`.mock_config`. Applied by :func:`vidpipe.local.moto_patches.apply`.
+the patch is correct. Task tokens and waits are in :mod:`.callbacks`, the ECS integration's own defects in
+:mod:`.ecs_integration`, the Step Functions Local mock config in :mod:`.mock_config`. Applied by :func:`vidpipe.local.moto_patches.apply`.
 """
 
 from __future__ import annotations
@@ -198,44 +198,6 @@ def _patch_definite_jsonpath() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# (4) fresh task token per attempt
-# ---------------------------------------------------------------------------------------------------------
-
-
-def _patch_fresh_token_per_attempt() -> None:
-    """Defect 4: a retried ``.sync``/``.waitForTaskToken`` task reuses attempt 1's callback endpoint.
-
-    moto creates the token once per state entry (``_eval_body``) but retries re-run only ``_eval_execution``;
-    attempt 1 interrupted that endpoint, so attempt 2 ends at once with ``States.Timeout``.
-    AWS: every attempt is a new task with its own task token.
-    Patch: on attempts after the first (``$$.State.RetryCount > 0``) generate a new token in the attempt's
-    frame and register its endpoint before evaluating, so parameters (``$$.Task.Token``) see the new token.
-    """
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
-        ResourceCondition,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
-        StateTaskService,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
-        StateTaskServiceCallback,
-    )
-
-    def _eval_execution(self: Any, env: Any) -> None:
-        uses_token = (
-            self._is_integration_pattern()
-            and ResourceCondition.WaitForTaskToken in self._supported_integration_patterns
-        )
-        state_data = env.states.context_object.context_object_data.get("State", {})
-        if uses_token and state_data.get("RetryCount", 0) > 0:
-            token = env.states.context_object.update_task_token()
-            env.callback_pool_manager.add(token)
-        StateTaskService._eval_execution(self, env)
-
-    StateTaskServiceCallback._eval_execution = _eval_execution  # type: ignore[method-assign]
-
-
-# ---------------------------------------------------------------------------------------------------------
 # (6) executions started without a name
 # ---------------------------------------------------------------------------------------------------------
 
@@ -376,61 +338,8 @@ def _patch_entered_time_format() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# (14) a stopped execution stays ABORTED
+# (14b) a stop inside a Map unwinds quietly
 # ---------------------------------------------------------------------------------------------------------
-
-
-def _patch_stopped_execution_stays_aborted() -> None:
-    """StopExecution during an inline Map ends the execution FAILED (``States.Runtime``), not ABORTED.
-
-    Stopping the execution stops the Map's iteration frames; moto's iteration worker then reports the
-    stopped frame as a failure whose details are a plain string, unwinding the states raises
-    ``AttributeError: 'str' object has no attribute 'get'``, and ``Environment.set_error`` overwrites the
-    stopped state with an error. On AWS a stopped execution is ABORTED and nothing that happens while its
-    states unwind changes that (so the status-change rule sees ABORTED and the .sync ECS task is stopped).
-    The patch makes ``set_error`` leave a stopped or timed-out program as it is, and makes stopping end the
-    execution's waits on task tokens (which otherwise kept a stopped execution RUNNING until the waiting
-    state's timeout).
-    """
-    from moto.stepfunctions.parser.asl.eval.environment import Environment
-    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped, ProgramTimedOut
-
-    original = Environment.set_error
-
-    def set_error(self: Any, error: Any) -> None:
-        if isinstance(self._program_state, ProgramStopped | ProgramTimedOut):
-            return
-        original(self, error)
-
-    Environment.set_error = set_error  # type: ignore[method-assign]
-
-    # The stop also leaves the .sync task's callback thread popping a dict (not its timeout) off the
-    # evaluation stack, so that thread dies with a TypeError. A stopped wait is an interrupted wait: end it.
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_callback as callback_module,
-    )
-
-    service_callback = callback_module.StateTaskServiceCallback
-    original_wait = service_callback._wait_for_task_token_timeout
-
-    def wait_for_task_token_timeout(self: Any, timeout_seconds: Any, callback_endpoint: Any) -> Any:
-        if timeout_seconds is not None and not isinstance(timeout_seconds, int | float):
-            return None
-        return original_wait(self, timeout_seconds, callback_endpoint)
-
-    service_callback._wait_for_task_token_timeout = wait_for_task_token_timeout
-
-    # A stopped execution that waits on a task token (``.waitForTaskToken``) kept waiting until the state's
-    # timeout, RUNNING all along; on AWS it is ABORTED at once. Stopping ends every callback wait of the
-    # execution: each wait returns, the states unwind, and the execution ends ABORTED (kept by set_error).
-    original_stop = Environment.set_stop
-
-    def set_stop(self: Any, stop_date: Any, cause: Any, error: Any) -> None:
-        original_stop(self, stop_date=stop_date, cause=cause, error=error)
-        for endpoint in list(self.callback_pool_manager._pool.values()):
-            endpoint.interrupt_all()
-
-    Environment.set_stop = set_stop
 
 
 def _patch_stopped_map_error_output() -> None:
@@ -483,7 +392,6 @@ def _patch_execution_context() -> None:
 
 
 PATCHES: tuple[Callable[[], None], ...] = (
-    _patch_stopped_execution_stays_aborted,
     _patch_stopped_map_error_output,
     _patch_entered_time_format,
     _patch_execution_context,
@@ -491,7 +399,6 @@ PATCHES: tuple[Callable[[], None], ...] = (
     _patch_name_normalisation,
     _patch_jsonata,
     _patch_definite_jsonpath,
-    _patch_fresh_token_per_attempt,
     _patch_unnamed_executions,
     _patch_definition_validation_state,
     _patch_error_logging,

@@ -1,0 +1,121 @@
+"""Patches of moto 5.2.5's DynamoDB: error names as Step Functions gives them (defect 20), and a write gate
+that fails a write after applying it (fault injection: a lost response, a 500 after the write).
+
+Applied by :func:`vidpipe.local.moto_patches.apply`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+# ---------------------------------------------------------------------------------------------------------
+# (20) DynamoDB error names of the optimized integration
+# ---------------------------------------------------------------------------------------------------------
+
+
+def dynamodb_error_name(error_code: str) -> str:
+    """Step Functions' name for a DynamoDB API error code.
+
+    Step Functions names integration errors after the AWS SDK for Java's exception classes
+    (``DynamoDB.AmazonDynamoDBException`` for unmodelled ones, ``DynamoDB.ConditionalCheckFailedException``).
+    The Java SDK appends ``Exception`` to the two DynamoDB error codes that lack it: ``InternalServerError``
+    is ``com.amazonaws.services.dynamodbv2.model.InternalServerErrorException`` and ``RequestLimitExceeded``
+    is ``RequestLimitExceededException``.
+    """
+    return f"DynamoDB.{error_code if error_code.endswith('Exception') else error_code + 'Exception'}"
+
+
+def _patch_dynamodb_error_names() -> None:
+    """Defect 20: moto names a DynamoDB error ``DynamoDB.<wire code>``: an HTTP 500 is
+    ``DynamoDB.InternalServerError``, which a Retry on AWS's ``DynamoDB.InternalServerErrorException`` misses.
+
+    Patch: :func:`dynamodb_error_name` in moto's ``_error_cause_from_client_error`` (the Cause is unchanged:
+    ``<message> (Service: AmazonDynamoDBv2; Status Code: 500; Error Code: InternalServerError; ...)``).
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb import (
+        StateTaskServiceDynamoDB,
+    )
+
+    original = StateTaskServiceDynamoDB._error_cause_from_client_error
+
+    def _error_cause_from_client_error(client_error: Any) -> tuple[str, str]:
+        _, cause = original(client_error)
+        return dynamodb_error_name(client_error.response["Error"]["Code"]), cause
+
+    StateTaskServiceDynamoDB._error_cause_from_client_error = staticmethod(_error_cause_from_client_error)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# write gate: a write applied, then the call fails with HTTP 500
+# ---------------------------------------------------------------------------------------------------------
+
+INTERNAL_SERVER_ERROR = "InternalServerError"
+WRITE_OPERATIONS = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
+
+
+@dataclass(frozen=True)
+class WriteRequest:
+    """A DynamoDB write that was just applied, as a gate sees it."""
+
+    operation: str  # one of WRITE_OPERATIONS
+    tables: tuple[str, ...]
+
+
+#: True: answer the applied write with an HTTP 500 InternalServerError.
+WriteGate = Callable[[WriteRequest], bool]
+
+_LOCK = threading.Lock()
+_write_gate: WriteGate | None = None
+
+
+def set_write_gate(gate: WriteGate | None) -> None:
+    """Consult ``gate`` after every applied DynamoDB write (None: no gate). Thread-safe."""
+    global _write_gate
+    with _LOCK:
+        _write_gate = gate
+
+
+def _tables_of(operation: str, params: Any) -> tuple[str, ...]:
+    if operation == "TransactWriteItems":
+        items = params("TransactItems") or []
+        names = [body.get("TableName") for item in items for body in item.values() if isinstance(body, dict)]
+        return tuple(dict.fromkeys(str(n) for n in names if n))
+    if operation == "BatchWriteItem":
+        return tuple(str(name) for name in (params("RequestItems") or {}))
+    return (str(params("TableName")),)
+
+
+def internal_server_error() -> Exception:
+    """DynamoDB's HTTP 500 (``InternalServerError``), as a client sees it after a lost write response."""
+    from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
+
+    error = DynamodbException(ERROR_TYPE_PREFIX + INTERNAL_SERVER_ERROR, "Internal server error")
+    error.code = 500
+    return error
+
+
+def _patch_write_gate() -> None:
+    """Each write operation of moto's DynamoDB handler asks the gate after it applied the write."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    def gated(operation: str, original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def handler(self: Any) -> Any:
+            result = original(self)  # raises (nothing applied) on a failed condition or a bad request
+            with _LOCK:
+                gate = _write_gate
+            if gate is not None and gate(WriteRequest(operation, _tables_of(operation, self._get_param))):
+                raise internal_server_error()
+            return result
+
+        return handler
+
+    for operation in WRITE_OPERATIONS:
+        method = {"PutItem": "put_item", "UpdateItem": "update_item", "DeleteItem": "delete_item",
+                  "TransactWriteItems": "transact_write_items", "BatchWriteItem": "batch_write_item"}[operation]  # fmt: skip
+        setattr(DynamoHandler, method, gated(operation, getattr(DynamoHandler, method)))
+
+
+PATCHES: tuple[Callable[[], None], ...] = (_patch_dynamodb_error_names, _patch_write_gate)
