@@ -194,3 +194,50 @@ def test_ecs_api_error_is_named_like_aws(sfn: Any, ecs_env: dict[str, str]) -> N
     assert "Service: AmazonECS" in result["cause"]
     assert moto_patches.ecs_error_name("ThrottlingException") == "ECS.AmazonECSException"
     assert moto_patches.ecs_error_name("InvalidParameterException") == "ECS.InvalidParameterException"
+
+
+class _GrowsWhileIterated(dict):  # type: ignore[type-arg]
+    """A cluster's task dict to which a concurrent RunTask adds a task during the first iteration."""
+
+    grown = False
+
+    def items(self) -> Any:
+        view = iter(dict.items(self))
+        first = next(view)
+        if not self.grown:
+            self.grown = True
+            self[first[0] + "-concurrent"] = first[1]  # what a RunTask on another server thread does
+        yield first
+        yield from view
+
+
+def test_describe_tasks_while_run_task_adds_a_task(ecs_env: dict[str, str]) -> None:
+    """Defect 24: moto's describe_tasks raised RuntimeError (dictionary changed size during iteration)
+    when a RunTask added a task meanwhile; patched, it answers."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
+
+    ecs = boto3.client("ecs", region_name=REGION)
+    network = {
+        "awsvpcConfiguration": {"subnets": [ecs_env["subnet"]], "securityGroups": [ecs_env["security_group"]]}
+    }
+    [task] = ecs.run_task(
+        cluster=ecs_env["cluster"], taskDefinition=ecs_env["task_definition"], launchType="FARGATE",
+        networkConfiguration=network,
+    )["tasks"]  # fmt: skip
+    backend = ecs_backends[DEFAULT_ACCOUNT_ID][REGION]
+    [cluster] = backend.tasks
+    unpatched = EC2ContainerServiceBackend.describe_tasks.__wrapped__  # type: ignore[attr-defined]
+
+    real = backend.tasks[cluster]
+    backend.tasks[cluster] = _GrowsWhileIterated(real)
+    try:
+        unpatched(backend, ecs_env["cluster"], [task["taskArn"]])
+    except RuntimeError as error:
+        assert "changed size during iteration" in str(error)
+    else:
+        raise AssertionError("the defect did not show")
+
+    backend.tasks[cluster] = _GrowsWhileIterated(real)
+    described = ecs.describe_tasks(cluster=ecs_env["cluster"], tasks=[task["taskArn"]])["tasks"]
+    assert {t["taskArn"] for t in described} == {task["taskArn"]}  # (the added key names the same task)

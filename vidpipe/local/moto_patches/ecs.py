@@ -354,8 +354,41 @@ def _patch_run_task_gate() -> None:
     EC2ContainerServiceResponse.run_task = run_task
 
 
+# ---------------------------------------------------------------------------------------------------------
+# (24) DescribeTasks while RunTask adds a task
+# ---------------------------------------------------------------------------------------------------------
+
+DESCRIBE_ATTEMPTS = 5
+
+
+def _patch_describe_tasks_during_run_task() -> None:
+    """moto's ``describe_tasks`` iterates the cluster's task dict; the server serves requests on threads, so a
+    RunTask that adds a task meanwhile makes it raise ``RuntimeError: dictionary changed size during
+    iteration`` (an HTTP 500, seen at 300 uploads). AWS answers DescribeTasks whatever runs beside it.
+    Patch: describe again (the iteration is short; nothing changes between the tries but the dict's size).
+    """
+    import functools
+
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    original = EC2ContainerServiceBackend.describe_tasks
+
+    @functools.wraps(original)
+    def describe_tasks(self: Any, cluster_str: str, tasks: list[str]) -> Any:
+        for attempt in range(DESCRIBE_ATTEMPTS):
+            try:
+                return original(self, cluster_str, tasks)
+            except RuntimeError as error:
+                if "changed size during iteration" not in str(error) or attempt == DESCRIBE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    EC2ContainerServiceBackend.describe_tasks = describe_tasks  # type: ignore[method-assign]
+
+
 PATCHES: tuple[Callable[[], None], ...] = (
     _patch_ecs_hooks,
     _patch_task_definition_revisions,
     _patch_run_task_gate,
+    _patch_describe_tasks_during_run_task,
 )
