@@ -7,7 +7,7 @@ import json
 import uuid
 
 import pytest
-from cli_stack import Stack, failed_job, put_job
+from cli_stack import Stack, failed_job, put_job, wait_for_execution
 
 from vidpipe.cli.replay import NOT_IMPLEMENTED, probe_redrive
 from vidpipe.contract.names import Output
@@ -68,16 +68,24 @@ def test_dry_run_predicts_exactly_what_the_run_does(cli, stack: Stack) -> None:
 
 
 def test_impossible_redrive_mode_fails_with_the_reason(cli, stack: Stack) -> None:
-    if _redrive_on_this_moto(stack) == "ExecutionDoesNotExist":
-        pytest.skip("this endpoint implements RedriveExecution: --mode redrive is possible")
-    job = failed_job(stack)
+    """``--mode redrive`` where redrive is impossible on any endpoint (the job's execution SUCCEEDED): exit 1,
+    ``cannot-redrive`` with the reason, dry run or not, and nothing started."""
+    sfn = stack.client("stepfunctions")
+    name = f"replay-done-{uuid.uuid4().hex[:12]}"  # the stand-in lets replays succeed
+    arn = sfn.start_execution(
+        stateMachineArn=stack.outputs[Output.STATE_MACHINE_ARN],
+        name=name,
+        input=json.dumps([{"messageId": name, "body": "{}"}]),
+    )["executionArn"]
+    assert wait_for_execution(stack, arn) == "SUCCEEDED"
+    job = put_job(stack, status="FAILED", error="Worker.Crashed", cause="crashed", execution_arn=arn)
     before = _executions(stack)
     for extra in ((), ("--dry-run",)):
         result = cli("replay", job["job_id"], "--mode", "redrive", *extra, "--json")
         assert result.exit_code == 1, result.output
         [row] = json.loads(result.stdout)
         assert row["action"] == "cannot-redrive"
-        assert row["reason"] == f"cannot redrive: {NOT_IMPLEMENTED}"
+        assert row["reason"] == "cannot redrive: a SUCCEEDED execution cannot be redriven"
         assert "Error: 1 of 1 jobs cannot be redriven" in result.stderr
     assert _executions(stack) == before
 
