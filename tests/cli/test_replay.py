@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import uuid
 
-import pytest
 from cli_stack import Stack, failed_job, put_job, wait_for_execution
 
 from vidpipe.cli.replay import NOT_IMPLEMENTED, probe_redrive
