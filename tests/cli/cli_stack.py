@@ -215,16 +215,23 @@ def wait_for_execution(stack: Stack, arn: str, timeout: float = 20) -> str:
         time.sleep(0.1)
 
 
-def failed_job(stack: Stack, **fields: Any) -> dict[str, Any]:
-    """A job whose execution really FAILED in moto (the stand-in fails every first run)."""
+def stand_in_execution(stack: Stack, prefix: str) -> tuple[str, str]:
+    """Run the stand-in state machine to its end: (execution ARN, status). Names ``replay-*`` succeed,
+    others fail."""
     sfn = stack.client("stepfunctions")
-    name = f"run-{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
     arn = sfn.start_execution(
         stateMachineArn=stack.outputs[Output.STATE_MACHINE_ARN],
         name=name,
         input=json.dumps([{"messageId": name, "body": "{}"}]),
     )["executionArn"]
-    assert wait_for_execution(stack, arn) == "FAILED"
+    return arn, wait_for_execution(stack, arn)
+
+
+def failed_job(stack: Stack, **fields: Any) -> dict[str, Any]:
+    """A job whose execution really FAILED in moto (the stand-in fails every first run)."""
+    arn, status = stand_in_execution(stack, "run-")
+    assert status == "FAILED"
     fields = {
         "status": "FAILED",
         "error": "Worker.Crashed",

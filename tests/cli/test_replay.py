@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from cli_stack import Stack, failed_job, put_job, wait_for_execution
+from cli_stack import Stack, failed_job, put_job, stand_in_execution
 
 from vidpipe.cli.replay import NOT_IMPLEMENTED, probe_redrive
 from vidpipe.contract.names import Output
@@ -69,14 +69,8 @@ def test_dry_run_predicts_exactly_what_the_run_does(cli, stack: Stack) -> None:
 def test_impossible_redrive_mode_fails_with_the_reason(cli, stack: Stack) -> None:
     """``--mode redrive`` where redrive is impossible on any endpoint (the job's execution SUCCEEDED): exit 1,
     ``cannot-redrive`` with the reason, dry run or not, and nothing started."""
-    sfn = stack.client("stepfunctions")
-    name = f"replay-done-{uuid.uuid4().hex[:12]}"  # the stand-in lets replays succeed
-    arn = sfn.start_execution(
-        stateMachineArn=stack.outputs[Output.STATE_MACHINE_ARN],
-        name=name,
-        input=json.dumps([{"messageId": name, "body": "{}"}]),
-    )["executionArn"]
-    assert wait_for_execution(stack, arn) == "SUCCEEDED"
+    arn, status = stand_in_execution(stack, "replay-done-")  # the stand-in lets replays succeed
+    assert status == "SUCCEEDED"
     job = put_job(stack, status="FAILED", error="Worker.Crashed", cause="crashed", execution_arn=arn)
     before = _executions(stack)
     for extra in ((), ("--dry-run",)):
