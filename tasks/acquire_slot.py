@@ -13,10 +13,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from tasks.clients import client
-from tasks.errors import TransientError, is_transient
+from tasks.errors import transient_as_retryable
 from tasks.log import logger as logger_for
 from tasks.slots import Request, SlotPool
 from vidpipe.contract.names import TaskEnv
@@ -46,11 +44,7 @@ def acquire_slot(event: dict[str, Any], pool: SlotPool) -> dict[str, Any]:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point."""
     dynamodb = client("dynamodb")
-    try:
+    with transient_as_retryable():
         return acquire_slot(
             event, SlotPool(dynamodb, client("stepfunctions"), os.environ[TaskEnv.SLOT_TABLE])
         )
-    except ClientError as error:
-        if is_transient(error):
-            raise TransientError(str(error)) from error
-        raise

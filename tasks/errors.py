@@ -8,6 +8,9 @@ or documented as deliberately unhandled (it fails the execution).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from botocore.exceptions import ClientError
 
 # AWS error codes that mean "try again later" (S3, DynamoDB, STS...).
@@ -34,6 +37,18 @@ def error_code(error: ClientError) -> str:
 def is_transient(error: ClientError) -> bool:
     """True for throttling and server-side errors, which are worth a retry."""
     return error_code(error) in THROTTLING_CODES
+
+
+@contextmanager
+def transient_as_retryable() -> Iterator[None]:
+    """A handler's body: a throttled or failing AWS call becomes TransientError, which the state's Retry
+    matches; any other ClientError passes unchanged (and fails the state)."""
+    try:
+        yield
+    except ClientError as error:
+        if is_transient(error):
+            raise TransientError(str(error)) from error
+        raise
 
 
 class VidpipeTaskError(Exception):

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from tasks.batch import Batch, Skipped, malformed_job_id, parse_batch
 from tasks.clients import client
-from tasks.errors import TransientError, error_code, is_transient
+from tasks.errors import TransientError, error_code, is_transient, transient_as_retryable
 from tasks.job_table import Claim, JobTable
 from tasks.log import logger as logger_for
 from vidpipe.contract.names import JobStatus, TaskEnv
@@ -124,7 +124,7 @@ def prepare(
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point."""
-    try:
+    with transient_as_retryable():
         return prepare(
             event,
             s3=client("s3"),
@@ -132,7 +132,3 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             results_bucket=os.environ[TaskEnv.RESULTS_BUCKET],
             max_bytes=int(os.environ[TaskEnv.MAX_BYTES]),
         )
-    except ClientError as error:
-        if is_transient(error):
-            raise TransientError(str(error)) from error
-        raise

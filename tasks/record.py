@@ -15,7 +15,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tasks.clients import client
-from tasks.errors import InvalidResults, ResultsMissing, TransientError, error_code, is_transient
+from tasks.errors import (
+    InvalidResults,
+    ResultsMissing,
+    TransientError,
+    error_code,
+    is_transient,
+    transient_as_retryable,
+)
 from tasks.job_table import JobTable
 from tasks.log import logger as logger_for
 from tasks.slots import SlotPool
@@ -80,14 +87,10 @@ def record(event: dict[str, Any], s3: Any, table: JobTable, pool: SlotPool) -> d
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point."""
     dynamodb = client("dynamodb")
-    try:
+    with transient_as_retryable():
         return record(
             event,
             s3=client("s3"),
             table=JobTable(dynamodb, os.environ[TaskEnv.TABLE]),
             pool=SlotPool(dynamodb, client("stepfunctions"), os.environ[TaskEnv.SLOT_TABLE]),
         )
-    except ClientError as error:
-        if is_transient(error):
-            raise TransientError(str(error)) from error
-        raise

@@ -13,10 +13,8 @@ import json
 import os
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from tasks.clients import client
-from tasks.errors import TransientError, is_transient
+from tasks.errors import transient_as_retryable
 from tasks.job_table import JobTable
 from tasks.log import logger as logger_for
 from tasks.slots import SlotPool
@@ -60,13 +58,9 @@ def record_failure(event: dict[str, Any], table: JobTable, pool: SlotPool) -> di
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point."""
     dynamodb = client("dynamodb")
-    try:
+    with transient_as_retryable():
         return record_failure(
             event,
             table=JobTable(dynamodb, os.environ[TaskEnv.TABLE]),
             pool=SlotPool(dynamodb, client("stepfunctions"), os.environ[TaskEnv.SLOT_TABLE]),
         )
-    except ClientError as error:
-        if is_transient(error):
-            raise TransientError(str(error)) from error
-        raise
