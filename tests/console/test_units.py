@@ -211,3 +211,26 @@ def test_results_cli_saves_a_folder(tmp_path: Path) -> None:
     )
     assert [r["text"] for r in text_rows(DOCUMENT)] == ["<i>HI</i>", "B"]
     assert [r["time"] for r in shot_rows(DOCUMENT)] == ["0.0-2.0s", "2.0-4.0s"]
+
+
+def test_an_executions_definition_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What an execution ran never changes: the Execution page asks for it once per execution."""
+    import boto3
+    from moto import mock_aws
+
+    from vidpipe.console.execution_view import definition_of
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+        machine = sfn.create_state_machine(
+            name="read-once", definition=definition, roleArn="arn:aws:iam::123456789012:role/r"
+        )["stateMachineArn"]
+        arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+        calls: list[str] = []
+        sfn.meta.events.register("before-call", lambda model, **_: calls.append(model.name))
+        assert definition_of(sfn, arn, machine) == definition_of(sfn, arn, machine) == definition
+    assert calls == ["DescribeStateMachineForExecution"]

@@ -8,6 +8,7 @@ table (:func:`vidpipe.cli.lookup.resolve`), the worker log from :func:`vidpipe.c
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,14 +115,29 @@ class ExecutionView:
         return {e: step.name for step in self.timeline.steps for e in step.event_ids if e not in own}
 
 
+_RAN: OrderedDict[str, str] = OrderedDict()  # execution ARN -> the definition it ran (never changes)
+_RAN_MAX = 256
+
+
 def definition_of(sfn: Any, arn: str, state_machine_arn: str) -> str:
-    """The definition the execution ran (the state machine's current one where the API is missing)."""
+    """The definition the execution ran (the state machine's current one where the API is missing).
+
+    What an execution ran is fixed (a redrive runs the same definition), so it is read once per execution;
+    the fallback, the current definition, is read every time.
+    """
+    if arn in _RAN:
+        _RAN.move_to_end(arn)
+        return _RAN[arn]
     try:
-        return str(sfn.describe_state_machine_for_execution(executionArn=arn)["definition"])
+        definition = str(sfn.describe_state_machine_for_execution(executionArn=arn)["definition"])
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("ExecutionDoesNotExist", "InvalidArn"):
             raise
         return str(sfn.describe_state_machine(stateMachineArn=state_machine_arn)["definition"])
+    _RAN[arn] = definition
+    if len(_RAN) > _RAN_MAX:
+        _RAN.popitem(last=False)
+    return definition
 
 
 def execution_view(
