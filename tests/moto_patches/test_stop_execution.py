@@ -96,3 +96,31 @@ def test_stopping_an_execution_that_waits_on_a_task_token_aborts_it_at_once(sfn:
     assert sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=10).get("Messages"), "never parked"
     sfn.stop_execution(executionArn=started["executionArn"], cause="operator")
     assert wait_for_execution(sfn, started["executionArn"], timeout=10)["status"] == "ABORTED"
+
+
+def test_a_stop_before_the_execution_thread_built_its_environment_waits_for_it() -> None:
+    """Defect 25: moto's ExecutionWorker.stop dereferenced an environment its thread had not built yet
+    (AttributeError, an HTTP 500 for StopExecution right after StartExecution); patched, it waits for it."""
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    stops: list[str | None] = []
+
+    class Environment:  # the thread's environment, as far as a stop uses it
+        def set_stop(self, stop_date: Any, cause: str | None, error: str | None) -> None:
+            stops.append(cause)
+
+    worker = ExecutionWorker.__new__(ExecutionWorker)  # before its thread ran: no environment
+    worker.env = None
+    unpatched = ExecutionWorker.stop.__wrapped__  # type: ignore[attr-defined]
+    try:
+        unpatched(worker, None, None, "too early")
+    except AttributeError as error:
+        assert "set_stop" in str(error)
+    else:
+        raise AssertionError("the defect did not show")
+
+    builder = threading.Timer(0.05, lambda: setattr(worker, "env", Environment()))
+    builder.start()
+    worker.stop(None, None, "operator")  # type: ignore[arg-type]
+    builder.join()
+    assert stops == ["operator"]

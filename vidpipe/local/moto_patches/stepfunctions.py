@@ -391,7 +391,37 @@ def _patch_execution_context() -> None:
     execution_worker.ExecutionData = execution_data  # type: ignore[assignment]
 
 
+# ---------------------------------------------------------------------------------------------------------
+# (25) StopExecution right after StartExecution
+# ---------------------------------------------------------------------------------------------------------
+
+STOP_WAIT_SECONDS = 5.0  # how long a stop waits for the execution's thread to build its environment
+
+
+def _patch_stop_before_the_worker_started() -> None:
+    """StopExecution at once after StartExecution: moto's worker builds its environment on its own thread,
+    so a stop that comes first fails with ``AttributeError: 'NoneType' object has no attribute
+    'set_stop'`` (an HTTP 500 from the server). AWS stops an execution whatever it has done so far.
+    Patch: the stop waits (up to 5 s) for the environment, then stops it.
+    """
+    import time
+
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    original = ExecutionWorker.stop
+
+    @functools.wraps(original)
+    def stop(self: Any, stop_date: datetime.datetime, error: str | None, cause: str | None) -> None:
+        deadline = time.monotonic() + STOP_WAIT_SECONDS
+        while getattr(self, "env", None) is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        original(self, stop_date, error, cause)
+
+    ExecutionWorker.stop = stop  # type: ignore[method-assign]
+
+
 PATCHES: tuple[Callable[[], None], ...] = (
+    _patch_stop_before_the_worker_started,
     _patch_stopped_map_error_output,
     _patch_entered_time_format,
     _patch_execution_context,
