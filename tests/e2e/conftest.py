@@ -86,6 +86,11 @@ class Pipeline:
     def wait_execution(self, arn: str) -> dict[str, Any]:
         return wait_for_execution(self.sfn, arn, timeout=JOB_TIMEOUT, poll_interval=0.1)
 
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """Every event of an execution's history (all pages)."""
+        pages = self.sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+        return [e for page in pages for e in page["events"]]
+
     def runs_of(self, job_id: str) -> list[Any]:
         return [run for run in self.agent.runs() if run.job_id == job_id]
 

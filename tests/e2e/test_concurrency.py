@@ -25,8 +25,7 @@ def pipeline() -> Iterator[Pipeline]:
 
 
 def _entered(pipeline: Pipeline, execution_arn: str) -> list[str]:
-    pages = pipeline.sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
-    events = [e for page in pages for e in page["events"]]
+    events = pipeline.history(execution_arn)
     return [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
 
 

@@ -46,11 +46,6 @@ def no_faults(pipeline: Pipeline) -> Iterator[None]:
     assert pipeline.agent.peak_active_tasks <= 1  # the cap held, redrives and retries included
 
 
-def _events(pipeline: Pipeline, execution_arn: str) -> list[dict[str, Any]]:
-    pages = pipeline.sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
-    return [e for page in pages for e in page["events"]]
-
-
 def _entered(events: list[dict[str, Any]]) -> list[str]:
     return [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
 
@@ -94,7 +89,7 @@ def test_exhausted_retries_fail_the_job_inside_the_execution_and_a_redrive_rerun
         assert pipeline.slots_free()  # released before the job was recorded FAILED
         arn = failed["execution_arn"]
         execution = pipeline.wait_execution(arn)
-        events = _events(pipeline, arn)
+        events = pipeline.history(arn)
         redriven = _redrive(pipeline, arn)
     finally:
         moto_patches.set_iteration_start(saved)
@@ -106,7 +101,7 @@ def test_exhausted_retries_fail_the_job_inside_the_execution_and_a_redrive_rerun
 
     assert redriven["status"] == "SUCCEEDED", redriven
     assert redriven["redriveCount"] == 1
-    history = _events(pipeline, arn)
+    history = pipeline.history(arn)
     after = next(i for i, e in enumerate(history) if e["type"] == "ExecutionRedriven")
     again = _entered(history[after:])
     assert again.index("AcquireSlot") < again.index("AnalyzeOnSpot"), again  # a slot before the analysis
@@ -185,7 +180,7 @@ def test_runtask_failures_are_retried_as_amazon_ecs_unknown(pipeline: Pipeline, 
     record = pipeline.wait_job(pipeline.upload("modes/capacity.mp4", tiny_clip))
 
     assert record["status"] == "SUCCEEDED", record
-    errors = _task_errors(_events(pipeline, record["execution_arn"]))
+    errors = _task_errors(pipeline.history(record["execution_arn"]))
     assert errors == ["States.TaskFailed", "AmazonECS.Unknown", "AmazonECS.Unknown"]
     assert [(r.capacity_provider, r.exit_code) for r in pipeline.runs_of(record["job_id"])] == [
         ("FARGATE_SPOT", 1),
@@ -220,7 +215,7 @@ def test_a_lost_hand_off_is_repaired_by_the_reconciler(
 
     assert lost, "the hand-off was not made"
     assert waiter["status"] == "SUCCEEDED", waiter
-    events = _events(pipeline, waiter["execution_arn"])
+    events = pipeline.history(waiter["execution_arn"])
     assert _entered(events).count("AcquireSlot") == 1  # woken in its one wait, not by a timeout and retry
     granted = [e for e in events if e["type"] == "TaskSucceeded"][1]  # after Prepare's
     assert '"via": "handoff again"' in granted["taskSucceededEventDetails"]["output"]
