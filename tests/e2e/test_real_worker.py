@@ -72,7 +72,7 @@ def test_aborting_an_execution_stops_its_worker(pipeline: Pipeline, tmp_path: Pa
     pipeline.sfn.stop_execution(executionArn=record["execution_arn"], cause="test")
 
     run = wait_until(
-        lambda: next((r for r in pipeline.runs_of(job_id) if r.ended_at), None),
+        lambda: next((r for r in pipeline.runs_of(job_id) if r.stop_code), None),
         30,
         "the worker to be stopped",
     )

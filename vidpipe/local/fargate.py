@@ -55,7 +55,8 @@ class TaskRun:
     job_id: str
     queued_at: float
     started_at: float | None = None
-    ended_at: float | None = None
+    ended_at: float | None = None  # the worker process ended
+    # Set once the task is reported STOPPED to ECS, which is after its logs are shipped (so after ended_at):
     exit_code: int | None = None
     stop_code: str | None = None
     faults: tuple[str, ...] = ()  # the faults injected into this task (FaultName values)
