@@ -7,15 +7,32 @@ from collections.abc import Callable
 from typing import Any
 
 import simpy
+from simpy.core import NORMAL
+
+
+class _Call(simpy.Event):
+    """An event born triggered, carrying the call to make when SimPy processes it.
+
+    Cheaper than ``env.timeout(delay).callbacks.append(...)``: no Timeout bookkeeping, one callback set at
+    construction. It is scheduled with ``Environment.schedule``, as SimPy schedules its own ``run(until)``
+    event, so the clock, the priority and the insertion order (ties) are those a Timeout would get.
+    """
+
+    def __init__(self, env: simpy.Environment, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
+        self.env = env
+        self.callbacks = [_dispatch]
+        self._ok = True
+        self._value = (fn, args)
 
 
 def call_at(env: simpy.Environment, when: float, fn: Callable[..., None], *args: Any) -> None:
     """Call ``fn(*args)`` at simulated time ``when`` (at once if ``when`` is already past)."""
-    env.timeout(max(0.0, when - env.now), (fn, args)).callbacks.append(_dispatch)
+    delay = when - env.now
+    env.schedule(_Call(env, fn, args), NORMAL, delay if delay > 0.0 else 0.0)
 
 
 def _dispatch(event: simpy.Event) -> None:
-    fn, args = event.value  # type: ignore[misc]  # the (fn, args) tuple call_at stored as the value
+    fn, args = event._value  # the (fn, args) tuple of _Call
     fn(*args)
 
 

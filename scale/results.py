@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from scale.buckets import Series
 from scale.costs import Usage, cost, on_demand_fargate
 from scale.ledger import Ledger, Outcome
@@ -94,17 +96,16 @@ def summarize(
 ) -> Result:
     """Reduce a ledger and a usage to a :class:`Result` (``extra`` fills the remaining fields)."""
     n = len(ledger.uploads)
-    starts = sorted(
-        s - u for s, u in zip(ledger.first_start, ledger.uploads, strict=True) if not math.isnan(s)
-    )
-    served = (Outcome.SUCCEEDED, Outcome.REJECTED)
-    done = sorted(
-        d - u for d, u, o in zip(ledger.done, ledger.uploads, ledger.outcome, strict=True) if o in served
-    )
+    uploads = np.asarray(ledger.uploads, dtype=float)
+    first_start, finished = np.frombuffer(ledger.first_start), np.frombuffer(ledger.done)
+    outcome = np.frombuffer(ledger.outcome, dtype=np.uint8)
+    starts = np.sort((first_start - uploads)[~np.isnan(first_start)]).tolist()
+    served = (outcome == Outcome.SUCCEEDED) | (outcome == Outcome.REJECTED)
+    done = np.sort((finished - uploads)[served]).tolist()
     # Little's law over [0, horizon]: the system is empty at both ends, so L = lambda W holds exactly for the
     # continuous count; the sampled count must agree within the sampling error.
     horizon = len(ledger.samples) * sample_period
-    in_system = sum(d - u for d, u in zip(ledger.done, ledger.uploads, strict=True))
+    in_system = sum((finished - uploads).tolist())  # summed in order, as a plain sum would
     lambda_w = (n / horizon) * (in_system / n) if n and horizon else math.nan
     littles_l = sum(ledger.samples) / len(ledger.samples) if ledger.samples else math.nan
     costs = cost(usage, prices)

@@ -68,6 +68,16 @@ class ServiceSim:
         self.visible_at = [
             u + lognormal(self.rng, model.timings.s3_notification_median, 0.5) for u in day.uploads
         ]
+        # Per video, how long a task works on it and how it ends: drawn from the day, used on every delivery.
+        self.work = [
+            model.timings.service_per_video_seconds
+            + (analysis_seconds(model.timings, length) if length <= config.max_duration_seconds else 0.0)
+            for length in day.lengths
+        ]
+        self.outcome = [
+            Outcome.REJECTED if length > config.max_duration_seconds else Outcome.SUCCEEDED
+            for length in day.lengths
+        ]
         self.queue: deque[int] = deque()
         self.receives = bytearray(len(day))  # deliveries per message (maxReceiveCount, then the DLQ)
         self.dead_lettered = 0
@@ -99,31 +109,28 @@ class ServiceSim:
             self._assign(self.idle.pop(), self.queue.popleft())
 
     def _assign(self, task: _Task, v: int) -> None:
-        t = self.m.timings
-        start = max(self.env.now, self.visible_at[v])
+        now, visible = self.env.now, self.visible_at[v]
+        start = visible if visible > now else now
         task.video, task.start = v, start
         self.deliveries += 1
-        self.receives[v] = min(255, self.receives[v] + 1)
+        receives = self.receives
+        if receives[v] < 255:
+            receives[v] += 1
         self.ledger.started(v, start)
-        length = self.day.lengths[v]
-        work = t.service_per_video_seconds
-        if length <= self.cfg.max_duration_seconds:
-            work += analysis_seconds(t, length)
-        call_at(self.env, start + work, self._job_done, task, task.job)
+        call_at(self.env, start + self.work[v], self._job_done, task, task.job)
 
     def _job_done(self, task: _Task, job: int) -> None:
         if not task.alive or job != task.job:
             return  # the job was abandoned (scale-in or Spot); its message went back to the queue
-        now, v = self.env.now, task.video
+        now, v, queue = self.env.now, task.video, self.queue
         self.busy_seconds += now - task.start
-        rejected = self.day.lengths[v] > self.cfg.max_duration_seconds
-        self.ledger.finish(v, now, Outcome.REJECTED if rejected else Outcome.SUCCEEDED)
+        self.ledger.finish(v, now, self.outcome[v])
         self.usage.write_units += self.m.slot.job_write_units
         task.video = -1
         if len(self.tasks) > self.desired:  # a deferred scale-in (protected tasks stop when they are done)
             self._stop(task)
-        elif self.queue:
-            self._assign(task, self.queue.popleft())
+        elif queue:
+            self._assign(task, queue.popleft())
         else:
             self.idle.append(task)
 

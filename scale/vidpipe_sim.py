@@ -21,6 +21,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import simpy
 
 from scale import asbuilt as built
@@ -100,7 +101,14 @@ class VidpipeSim:
         self.s_start, self.s_transitions, self.s_lambda = Series(seconds), Series(seconds), Series(seconds)
         self.s_counter, self.s_runtask, self.s_wake = Series(seconds), Series(seconds), Series(seconds)
         self.rerun_first, self.rerun_end = Series(seconds), Series(seconds)
-        self.seconds_per_video_second = analysis_seconds(t, 1.0)
+        seconds_per_video_second = analysis_seconds(t, 1.0)
+        # Per video, what its task does once it runs (0 s of analysis for a rejected video): drawn from the day.
+        self.rejected = [length > config.max_duration_seconds for length in day.lengths]
+        self.work = [
+            0.0 if rejected else length * seconds_per_video_second
+            for length, rejected in zip(day.lengths, self.rejected, strict=True)
+        ]
+        self.spot_hazard = lim.spot_interruptions_per_task_hour / 3600.0
         self.first_state = config.spot if config.worker_spot else config.on_demand  # vidpipe:workerSpot
         self.acquire_gb_seconds = t.lambda_acquire_seconds * config.lambda_memory_gb
         self.usage = Usage(
@@ -170,40 +178,46 @@ class VidpipeSim:
     def _spread_reruns(self) -> None:
         """Turn the combs of :meth:`_waited` into re-runs per second: R[t] = R[t - period] + first[t] - end[t]."""
         period = round(self.cfg.slot_wait_seconds)
-        first, end = self.rerun_first.values, self.rerun_end.values
-        reruns = [0.0] * len(first)
-        for t in range(len(first)):
-            reruns[t] = (
-                (reruns[t - period] if t >= period else 0.0) + first[t] - (end[t] if t < len(end) else 0.0)
-            )
-        seconds = self.m.timings.lambda_acquire_seconds
-        for t, count in enumerate(reruns):
-            if count:
-                self.s_transitions.add(t, count)
-                self.s_lambda.add(t, count * seconds)
+        first, end = np.asarray(self.rerun_first.values), np.asarray(self.rerun_end.values)
+        seconds = len(first)
+        change = np.zeros(-(-seconds // period) * period)  # whole rows of one period each
+        change[:seconds] = first
+        change[: min(seconds, len(end))] -= end[:seconds]
+        # Counts are whole numbers, so the column sums are exact: R[t] = sum of change[t - k period].
+        reruns = np.cumsum(change.reshape(-1, period), axis=0).ravel()[:seconds]
+        for series, scale in (
+            (self.s_transitions, 1.0),
+            (self.s_lambda, self.m.timings.lambda_acquire_seconds),
+        ):
+            values = np.asarray(series.values)
+            values[:seconds] += reruns * scale
+            series.values = values.tolist()
 
     def _grant(self, v: int, when: float) -> None:
-        self.holders += 1
-        if self.holders > self.peak_holders:
-            self.peak_holders = self.holders
+        holders = self.holders = self.holders + 1
+        if holders > self.peak_holders:
+            self.peak_holders = holders
         if when > self.ready[v]:
             self._waited(v, when)
         self.s_transitions.values[int(when)] += 1  # MarkRunning
-        self.usage.transitions += 1
-        self.usage.write_units += 1
-        attempt, first = when + self.m.timings.mark_running_seconds, self.first_state
+        usage = self.usage
+        usage.transitions += 1
+        usage.write_units += 1
+        attempt = when + self.m.timings.mark_running_seconds
         if attempt < self.env.now + 1.0:  # within this second: no event, the buckets get the exact time
-            self._attempt(v, first, attempt)
+            self._attempt(v, self.first_state, attempt)
         else:
-            call_at(self.env, attempt, self._attempt, v, first)
+            call_at(self.env, attempt, self._attempt, v, self.first_state)
 
     def _release(self, when: float) -> None:
         """A holder leaves: hand the slot to the oldest live waiter, or give it back."""
         self.holders -= 1
-        self._drop_timed_out(when)
+        waiting = self.waiting
+        if waiting and self.deadline[waiting[0]] <= when:
+            self._drop_timed_out(when)
         slot = self.m.slot
         self.s_counter.values[int(when)] += slot.counter_write_units
-        if self.waiting:
+        if waiting:
             self.usage.write_units += slot.handoff_write_units
             self.s_wake.values[int(when)] += 1
             waiter = self.waiting.popleft()
@@ -242,22 +256,22 @@ class VidpipeSim:
     def _attempt(self, v: int, state: built.TaskState, at: float | None = None) -> None:
         """Enter (or retry) an Analyze state at ``at`` (default now): one RunTask call."""
         now, spot = self.env.now if at is None else at, state is self.cfg.spot
-        self.s_transitions.values[int(now)] += 1
+        second, fleet, launches = int(now), self.fleet, self.launches[spot]
+        self.s_transitions.values[second] += 1
         self.usage.transitions += 1
-        self.s_runtask.values[int(now)] += 1
-        error = None
-        self.fleet.expire(now)
-        if not self.runtask.take(now) or not self.launches[spot].available(now):
+        self.s_runtask.values[second] += 1
+        fleet.expire(now)
+        if not self.runtask.take(now) or not launches.available(now):
             error = built.THROTTLED
-        elif (self.fleet.count[spot] + 1) * self.cfg.worker_vcpu > self.sc.vcpu_quota:
+        elif (fleet.count[spot] + 1) * self.cfg.worker_vcpu > self.sc.vcpu_quota:
             error = built.RUN_TASK_FAILURES
         elif spot and self.rng.random() < self.m.limits.spot_unavailable_probability:
             error = built.THROTTLED  # "Capacity is unavailable at this time"
-        if error is None:
-            self.launches[spot].take(now)
-            self._launch(v, spot, now)
         else:
-            self._state_failed(v, state, error, now)
+            launches.take(now)
+            self._launch(v, spot, now)
+            return
+        self._state_failed(v, state, error, now)
 
     def _state_failed(self, v: int, state: built.TaskState, error: str, now: float) -> None:
         """An attempt failed with ``error`` at ``now``: retry, fall back to on-demand (the Catch), or fail."""
@@ -281,25 +295,23 @@ class VidpipeSim:
             self._release(now + self.m.timings.record_seconds)
 
     def _launch(self, v: int, spot: bool, now: float) -> None:
-        t, rng = self.m.timings, self.rng
+        t, rng, hazard = self.m.timings, self.rng, self.spot_hazard
         container = now + t.task_start_median * math.exp(
             t.task_start_sigma * rng.gauss(0.0, 1.0)
         )  # lognormal
-        length = self.day.lengths[v]
-        rejected = length > self.cfg.max_duration_seconds
-        work = 0.0 if rejected else length * self.seconds_per_video_second
-        exit_at = container + t.worker_fixed_seconds + work
-        hazard = self.m.limits.spot_interruptions_per_task_hour / 3600.0
-        interrupt = now + self.rng.expovariate(hazard) if spot and hazard > 0 else math.inf
+        exit_at = container + t.worker_fixed_seconds + self.work[v]
+        interrupt = now + rng.expovariate(hazard) if spot and hazard > 0 else math.inf
         deadline = self.deadline[v]
-        end = min(exit_at, interrupt, deadline)
+        end = exit_at if exit_at < interrupt else interrupt  # min(), as fast as Python gets it
+        if deadline < end:
+            end = deadline
         stop = end + (t.task_stop_seconds if end == exit_at else t.sigterm_exit_seconds)
         self.fleet.add(spot, stop)
         started = container < end
         if started:
             self.ledger.started(v, container)
         if end == exit_at:
-            outcome = Outcome.REJECTED if rejected else Outcome.SUCCEEDED
+            outcome = Outcome.REJECTED if self.rejected[v] else Outcome.SUCCEEDED
             done = stop + t.sync_notice_seconds + t.record_seconds
             call_at(self.env, done, self._recorded, v, spot, now, stop, outcome)
         elif end == interrupt:
@@ -356,9 +368,8 @@ class VidpipeSim:
         usage.lambda_invocations += reconciles
         usage.lambda_gb_seconds += reconciles * 1.0 * self.cfg.lambda_memory_gb
         clean = BEFORE_SLOT + 2 + AFTER_ANALYSIS  # + MarkRunning, AnalyzeOnSpot: 7
-        succeeded = sorted(
-            clean + self.extra[v] for v in range(n) if self.ledger.outcome[v] == Outcome.SUCCEEDED
-        )
+        outcome = np.frombuffer(self.ledger.outcome, dtype=np.uint8)
+        succeeded = np.sort(clean + np.asarray(self.extra)[outcome == Outcome.SUCCEEDED]).tolist()
         checks = [
             Check.of(
                 "StartExecution /s", self.s_start, lim.start_execution_bucket, lim.start_execution_refill
