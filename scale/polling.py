@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 import random
-from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+import numpy.typing as npt
 import simpy
 
 from scale.params import Slot
@@ -33,12 +34,12 @@ def _schedule(slot: Slot) -> tuple[list[float], float, int, float]:
     return thresholds, elapsed, n, slot.polling_max_delay / 2.0
 
 
-def polling_attempts(wait: float, slot: Slot) -> float:
-    """Expected AcquireSlot retries (each a billed transition) of a waiter that waits ``wait`` seconds."""
+def polling_attempts(waits: npt.NDArray[np.float64], slot: Slot) -> npt.NDArray[np.float64]:
+    """Expected AcquireSlot retries (each a billed transition) of waiters that wait ``waits`` seconds
+    (whole numbers, as floats)."""
     thresholds, growth, count, gap = _schedule(slot)
-    if wait < growth:
-        return float(bisect_right(thresholds, wait))
-    return float(count + math.floor((wait - growth) / gap))
+    growing = np.searchsorted(thresholds, waits, side="right").astype(float)
+    return np.where(waits < growth, growing, count + np.floor((waits - growth) / gap))
 
 
 @dataclass(frozen=True)

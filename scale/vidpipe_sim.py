@@ -90,7 +90,7 @@ class VidpipeSim:
         self.ready = [s + t.pre_slot_seconds for s in self.exec_start]
         self.deadline = [s + config.execution_timeout for s in self.exec_start]
         self.extra = [0] * n  # transitions beyond the seven of a successful video
-        self.polling = [0.0] * n  # AcquireSlot retries the polling design would have made instead
+        self.waits = [0.0] * n  # s each video waited for its slot (0: it took one at once)
         self.retries: dict[int, list[int]] = {}  # per video whose Analyze state failed: attempts per retrier
         self.waiting: deque[int] = deque()
         self.holders = self.peak_holders = 0
@@ -173,7 +173,7 @@ class VidpipeSim:
             usage.lambda_gb_seconds += rerun * self.acquire_gb_seconds
             self.rerun_first.values[int(ready + period)] += 1
             self.rerun_end.values[int(ready + (rerun + 1) * period)] += 1
-        self.polling[v] = polling_attempts(wait, self.m.slot) - rerun
+        self.waits[v] = wait
 
     def _spread_reruns(self) -> None:
         """Turn the combs of :meth:`_waited` into re-runs per second: R[t] = R[t - period] + first[t] - end[t]."""
@@ -192,6 +192,13 @@ class VidpipeSim:
             values = np.asarray(series.values)
             values[:seconds] += reruns * scale
             series.values = values.tolist()
+
+    def _polling_retries(self) -> float:
+        """AcquireSlot retries the polling design would have made at the same waits, beyond the bounded
+        waits' re-runs the hand-off already counts (one per slotWaitSeconds)."""
+        waits = np.asarray(self.waits)
+        reruns = np.floor_divide(waits, self.cfg.slot_wait_seconds)
+        return float(np.sum(polling_attempts(waits, self.m.slot) - reruns))
 
     def _grant(self, v: int, when: float) -> None:
         holders = self.holders = self.holders + 1
@@ -408,7 +415,7 @@ class VidpipeSim:
             transitions_success=(succeeded[0], succeeded[len(succeeded) // 2], succeeded[-1])
             if succeeded
             else (0, 0, 0),
-            polling_transitions_per_video=(usage.transitions + sum(self.polling)) / n,
+            polling_transitions_per_video=(usage.transitions + self._polling_retries()) / n,
             peak_holders=self.peak_holders,
             cap=self.sc.cap,
             wall_seconds=wall,

@@ -20,12 +20,6 @@ class Day:
         return len(self.uploads)
 
 
-def background_rate(workload: Workload, t: float) -> float:
-    """Relative rate of the non-burst uploads at time ``t``: 1 - A cos(2 pi (t - trough) / day), mean 1."""
-    trough = workload.trough_hour * 3600.0
-    return 1.0 - workload.diurnal_amplitude * math.cos(2.0 * math.pi * (t - trough) / workload.day_seconds)
-
-
 def make_day(workload: Workload, seed: int) -> Day:
     """Exactly ``workload.uploads`` uploads: the bursts, then the rest spread by the diurnal rate.
 
@@ -41,10 +35,14 @@ def make_day(workload: Workload, seed: int) -> Day:
     if background < 0:
         raise ValueError("the bursts hold more uploads than the day")
     peak = 1.0 + workload.diurnal_amplitude
-    while len(times) < workload.uploads:
-        t = rng.random() * workload.day_seconds
-        if rng.random() * peak < background_rate(workload, t):
-            times.append(t)
+    # The background rate relative to its mean, 1 - A cos(2 pi (t - trough) / day), inlined: the loop draws
+    # ~1.8 million candidates.
+    day, amplitude, trough = workload.day_seconds, workload.diurnal_amplitude, workload.trough_hour * 3600.0
+    two_pi, cos, draw, append, uploads = 2.0 * math.pi, math.cos, rng.random, times.append, workload.uploads
+    while len(times) < uploads:
+        t = draw() * day
+        if draw() * peak < 1.0 - amplitude * cos(two_pi * (t - trough) / day):
+            append(t)
     times.sort()
     mu = math.log(workload.length_median_seconds)
     lengths = [rng.lognormvariate(mu, workload.length_sigma) for _ in times]

@@ -10,6 +10,7 @@ import dataclasses
 import random
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 
 from scale import asbuilt
@@ -181,7 +182,7 @@ def test_a_video_cannot_be_finished_twice() -> None:
 
 @pytest.mark.parametrize(("wait", "at_least"), [(0.0, 0), (60.0, 7), (3600.0, 200)])
 def test_polling_retries_grow_with_the_wait(wait: float, at_least: int) -> None:
-    attempts: Callable[[float], float] = lambda w: polling_attempts(w, Model().slot)  # noqa: E731
+    attempts: Callable[[float], float] = lambda w: float(polling_attempts(np.array([w]), Model().slot)[0])  # noqa: E731
     assert attempts(wait) >= at_least
     assert attempts(wait + 100) > attempts(wait)
 
