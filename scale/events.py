@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import math
+import itertools
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import simpy
 from simpy.core import NORMAL
 
@@ -40,15 +41,17 @@ def each_second(env: simpy.Environment, times: list[float], handle: Callable[[li
     """A process: once per simulated second, hand the indices whose time falls in that second to ``handle``.
 
     Batching the entries saves one event per video; each entry keeps its exact time for the handler to use.
+    Within a second the indices come in time order (ties in index order).
     """
-    order = sorted(range(len(times)), key=times.__getitem__)
-    i = 0
-    while i < len(order):
-        second = math.floor(times[order[i]])
+    if not times:
+        return
+    values = np.asarray(times, dtype=float)
+    order = np.argsort(values, kind="stable")
+    floors = np.floor(values[order])
+    bounds = [0, *(np.flatnonzero(floors[1:] != floors[:-1]) + 1).tolist(), len(order)]
+    indices, seconds = order.tolist(), floors.tolist()
+    for i, j in itertools.pairwise(bounds):
+        second = int(seconds[i])
         if second > env.now:
             yield env.timeout(second - env.now)
-        j = i
-        while j < len(order) and times[order[j]] < second + 1:
-            j += 1
-        handle(order[i:j])
-        i = j
+        handle(indices[i:j])

@@ -128,14 +128,20 @@ class VidpipeSim:
 
     def _account_starts(self) -> None:
         """Every execution: StartExecution, Prepare, Jobs, AcquireSlot, two Lambda invocations."""
-        t, cfg = self.m.timings, self.cfg
-        starts, transitions, lambdas = self.s_start.values, self.s_transitions.values, self.s_lambda.values
-        for start, ready in zip(self.exec_start, self.ready, strict=True):
-            starts[int(start)] += 1
-            transitions[int(start)] += BEFORE_SLOT
-            lambdas[int(start)] += t.lambda_prepare_seconds
-            lambdas[int(ready)] += t.lambda_acquire_seconds
-        n = len(self.day)
+        t, cfg, n = self.m.timings, self.cfg, len(self.day)
+        start, ready = np.floor(self.exec_start).astype(np.int64), np.floor(self.ready).astype(np.int64)
+        # Prepare's and AcquireSlot's Lambda seconds, interleaved per video: bincount adds them in that order.
+        lambdas = np.empty(2 * n, dtype=np.int64)
+        lambdas[0::2], lambdas[1::2] = start, ready
+        lambda_seconds = np.tile([t.lambda_prepare_seconds, t.lambda_acquire_seconds], n)
+        for series, index, weights in (
+            (self.s_start, start, None),
+            (self.s_transitions, start, np.full(n, float(BEFORE_SLOT))),
+            (self.s_lambda, lambdas, lambda_seconds),
+        ):
+            values = np.asarray(series.values)
+            values += np.bincount(index, weights, minlength=len(values))
+            series.values = values.tolist()
         self.usage.transitions += BEFORE_SLOT * n
         self.usage.lambda_invocations += 2 * n
         self.usage.lambda_gb_seconds += (
