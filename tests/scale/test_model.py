@@ -12,13 +12,16 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+import simpy
 
 from scale import asbuilt
 from scale.buckets import Series, TokenBucket
+from scale.events import each_second
 from scale.ledger import AccountingError, Ledger, Outcome
 from scale.params import Model, Workload, render_markdown
 from scale.polling import polling_attempts, reproduce_issue_benchmark
 from scale.results import Result
+from scale.scenarios import run, scenarios
 from scale.service_sim import ServiceScenario, ServiceSim
 from scale.vidpipe_sim import VidpipeScenario, VidpipeSim
 from scale.workload import make_day
@@ -196,3 +199,25 @@ def test_the_parameter_table_of_the_docs_is_current() -> None:
     """docs/scale.md quotes ``python -m scale --params``; a changed parameter must change the docs too."""
     docs = (asbuilt.REPO_ROOT / "docs" / "scale.md").read_text("utf-8")
     assert render_markdown() in docs
+
+
+def test_each_second_hands_over_each_second_in_time_order() -> None:
+    """Uploads reach their handler once per whole second, at that second, in time order (ties by index)."""
+    env = simpy.Environment()
+    times = [3.5, 0.25, 3.0, 0.25, 7.999, 0.0]
+    seen: list[tuple[float, list[int]]] = []
+    env.process(each_second(env, times, lambda batch: seen.append((env.now, batch))))
+    env.run()
+    assert seen == [(0, [5, 1, 3]), (3, [2, 0]), (7, [4])]
+
+
+def test_two_processes_give_the_figures_of_one() -> None:
+    """The pool reorders the designs longest first; the results come back in the order asked, unchanged."""
+    model, config = small_model(), asbuilt.load()
+    chosen = [s for s in scenarios(model, config, scale=0.003) if "protection" not in s.name]
+    assert [type(s) for s in chosen] == [VidpipeScenario, VidpipeScenario, ServiceScenario, ServiceScenario]
+    one, two = run(model, config, chosen, 1, jobs=1), run(model, config, chosen, 1, jobs=2)
+    assert [r.name for r in two] == [s.name for s in chosen]
+    assert [dataclasses.replace(r, wall_seconds=0) for r in two] == [
+        dataclasses.replace(r, wall_seconds=0) for r in one
+    ]
