@@ -7,8 +7,9 @@ history it prints:
 * billable state transitions per execution (min / median / max; 7 is the success path) and AcquireSlot
   invocations per execution (1 when waiting costs nothing);
 * slot utilisation while a backlog exists (time-weighted slots held / C while any execution waits);
-* hand-off gaps: from the releasing execution entering Record (which writes the verdict, then hands the slot
-  on) to the next grant (AcquireSlot's exit);
+* hand-off gaps: from the releasing execution entering Record (which hands the slot on first) to the next
+  grant (AcquireSlot's exit), and the wake-up alone: from the hand-off (the ``granted_at`` the releaser
+  sends with SendTaskSuccess, right after the hand-off transaction) to the waiter's AcquireSlot exit;
 * drain time against the ideal: N x mean slot-hold time / C (the baseline of the same run);
 * the largest wait against its FIFO wait: each execution's wait for a slot compared with the wait it would
   have had if slots were handed out strictly in arrival order with the same hold times;
@@ -55,8 +56,9 @@ class Run:
     asked: float  # AcquireSlot entered
     granted: float  # AcquireSlot exited
     released: (
-        float  # Record entered: the analysis is over (Record writes the verdict, then hands the slot on)
+        float  # Record entered: the analysis is over (Record hands the slot on, then writes the verdict)
     )
+    handed_at: float | None  # the releaser's hand-off (None: the slot was free when it asked)
 
 
 def _seconds(moment: datetime) -> float:
@@ -76,8 +78,13 @@ def run_of(sfn: Any, execution_arn: str) -> Run:
     acquisitions = sum(
         1 for e in events if e["type"] == "TaskScheduled" and "AcquireSlot" in json.dumps(e, default=str)
     )
+    grants = [json.loads(e["taskSucceededEventDetails"]["output"]) for e in events
+              if e["type"] == "TaskSucceeded" and '"granted_at"' in e["taskSucceededEventDetails"]["output"]]  # fmt: skip
+    handed_at = next(
+        (_seconds(datetime.fromisoformat(g["granted_at"])) for g in grants if g["via"] == "handoff"), None
+    )
     return Run(len(entered), max(acquisitions, 1), times["AcquireSlot:in"], times["AcquireSlot:out"],
-               times["Record:in"])  # fmt: skip
+               times["Record:in"], handed_at)  # fmt: skip
 
 
 def utilisation_during_backlog(runs: list[Run], cap: int) -> tuple[float, float]:
@@ -181,6 +188,10 @@ def main() -> None:
     if gaps:
         print(f"| hand-off gap, release -> next grant (median / max) | {statistics.median(gaps):.2f} s / "
               f"{max(gaps):.2f} s |")  # fmt: skip
+    wakes = [r.granted - r.handed_at for r in runs if r.handed_at is not None]
+    if wakes:
+        print(f"| wake-up, hand-off -> waiter's grant (median / max; {len(wakes)} hand-offs) | "
+              f"{statistics.median(wakes):.2f} s / {max(wakes):.2f} s |")  # fmt: skip
     print(f"| drain time (first upload -> last record) vs ideal N x hold / C | {drained:.0f} s vs {ideal:.0f} s "
           f"(mean hold {statistics.mean(holds):.2f} s) |")  # fmt: skip
     print(f"| largest wait vs its FIFO wait | {worst[0]:.1f} s vs {worst[1]:.1f} s |")
