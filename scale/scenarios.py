@@ -68,8 +68,8 @@ _DAY: Day | None = None  # the day, shared with forked workers without pickling 
 
 
 def _expected_cost(scenario: Scenario) -> int:
-    """Rank of a design's CPU time on the day (docs/scale.md, 'Run time'): vidpipe (about 25 s each), the
-    scale-to-zero services (17 to 19 s: they launch seven to eight times the tasks), the step-scaled ones (12 s)."""
+    """Rank of a design's CPU time on the day (docs/scale.md, 'Run time'): vidpipe, then the scale-to-zero
+    services (seven to eight times the task launches of the step-scaled ones), then the step-scaled ones."""
     if isinstance(scenario, VidpipeScenario):
         return 2
     return 1 if scenario.scale_to_zero else 0
