@@ -62,7 +62,8 @@ def read_execution(tgt: Target, arn: str, jobs: JobIndex, timings: Timings) -> R
     definition = start("definition", view_cache.definition_of, sfn, arn, tgt.resources.state_machine_arn)
     reading = None if view_cache.seen(arn) else start("history", history, sfn, arn)  # nothing kept: at once
     execution = described.result()
-    settled = jobs.settled_claims(arn, parse_time(execution.get("stopDate")))
+    ended = view_cache.ended_key(execution) is not None  # a redrive claims while it runs, as a first run
+    settled = jobs.settled_claims(arn, parse_time(execution.get("stopDate")) if ended else None)
     if settled is not None:
         claiming = start("jobs", job_store(tgt).get_many, settled)
     else:
