@@ -90,6 +90,7 @@ def test_an_ended_execution_is_kept_until_a_redrive(sfn: Any, step: Step) -> Non
     assert was_kept and again == first
 
     step.failing, step.holding = False, True
+    step.entered.clear()  # set by the first run: await the redrive's own call
     sfn.redrive_execution(executionArn=arn)
     assert step.entered.wait(timeout=20)
     execution, running, was_kept = _view(sfn, arn)  # the redrive runs: read, and not kept
