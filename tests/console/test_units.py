@@ -218,7 +218,7 @@ def test_an_executions_definition_is_read_once(monkeypatch: pytest.MonkeyPatch) 
     import boto3
     from moto import mock_aws
 
-    from vidpipe.console.execution_view import definition_of
+    from vidpipe.console.view_cache import definition_of
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
@@ -234,3 +234,16 @@ def test_an_executions_definition_is_read_once(monkeypatch: pytest.MonkeyPatch) 
         sfn.meta.events.register("before-call", lambda model, **_: calls.append(model.name))
         assert definition_of(sfn, arn, machine) == definition_of(sfn, arn, machine) == definition
     assert calls == ["DescribeStateMachineForExecution"]
+
+
+def test_server_timing_names_each_section_in_milliseconds() -> None:
+    from vidpipe.console.timing import Timings, parse_header
+
+    timings = Timings()
+    with timings.section("history"):
+        pass
+    with timings.section("a name, with; separators"):
+        pass
+    header = timings.header()
+    assert re.fullmatch(r"history;dur=\d+\.\d, a-name--with--separators;dur=\d+\.\d", header), header
+    assert set(parse_header(header)) == {"history", "a-name--with--separators"}

@@ -5,12 +5,43 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
+import pytest
+from moto import mock_aws
+
+from vidpipe.local import moto_patches
 
 REGION = "us-east-1"
 ROLE_ARN = "arn:aws:iam::123456789012:role/sfn"
+MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+
+@contextmanager
+def patched_moto(monkeypatch: pytest.MonkeyPatch, in_process: bool = True) -> Iterator[None]:
+    """Fake credentials and patched moto with Step Functions execution; one fresh in-process mock unless
+    ``in_process`` is False (a test that runs a ThreadedMotoServer)."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("SFN_MOCK_CONFIG", raising=False)
+    moto_patches.apply()
+    try:
+        if in_process:
+            with mock_aws(config=MOTO_CONFIG):
+                yield
+        else:
+            yield
+    finally:
+        moto_patches.clear_lambda_handlers()
+        moto_patches.set_ecs_task_listener(None)
 
 
 def create_sm(sfn: Any, definition: dict[str, Any], name: str = "sm") -> str:

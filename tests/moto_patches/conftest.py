@@ -7,37 +7,16 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from vidpipe.local import moto_patches
-
-from ._helpers import REGION, create_ecs_env
-
-MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+from ._helpers import REGION, create_ecs_env, patched_moto
 
 
 @pytest.fixture(autouse=True)
 def aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Fake credentials, patched moto, one fresh in-process mock per test (unless the test module sets
+    """Patched moto, in-process, one fresh mock per test (unless the test module sets
     ``IN_PROCESS_MOCK = False``, e.g. to run a ThreadedMotoServer)."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("SFN_MOCK_CONFIG", raising=False)
-    moto_patches.apply()
-    try:
-        if getattr(request.module, "IN_PROCESS_MOCK", True):
-            with mock_aws(config=MOTO_CONFIG):
-                yield
-        else:
-            yield
-    finally:
-        moto_patches.clear_lambda_handlers()
-        moto_patches.set_ecs_task_listener(None)
+    with patched_moto(monkeypatch, in_process=getattr(request.module, "IN_PROCESS_MOCK", True)):
+        yield
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ JOB_ID_PATTERN = re.compile(rf"^[0-9a-f]{{{JOB_ID_LENGTH}}}$")
 MIN_PREFIX = 4  # shorter hex strings are not taken for job-id prefixes (as git's short ids)
 JOB_ID_PREFIX_PATTERN = re.compile(rf"^[0-9a-f]{{{MIN_PREFIX},{JOB_ID_LENGTH - 1}}}$")
 TIME_FIELDS = ("created_at", "updated_at", "started_at", "finished_at")
+_BATCH_GET_KEYS = 100  # BatchGetItem's limit per call
 
 Record = dict[str, Any]
 
@@ -65,6 +66,28 @@ class JobStore:
             TableName=self.table_name, Key={Table.PARTITION_KEY: {"S": job_id}}, ConsistentRead=True
         ).get("Item")
         return from_item(item) if item else None
+
+    def get_many(self, job_ids: list[str]) -> list[Record]:
+        """The records of ``job_ids`` that exist, in that order: BatchGetItem, strongly consistent like
+        :meth:`get`; keys DynamoDB leaves unprocessed (throttling) are read one by one."""
+        wanted = [j for j in dict.fromkeys(job_ids) if j != Table.SEMAPHORE_ID]
+        found: dict[str, Record] = {}
+        left: list[str] = []
+        for start in range(0, len(wanted), _BATCH_GET_KEYS):
+            keys = [{Table.PARTITION_KEY: {"S": j}} for j in wanted[start : start + _BATCH_GET_KEYS]]
+            response = self.client.batch_get_item(
+                RequestItems={self.table_name: {"Keys": keys, "ConsistentRead": True}}
+            )
+            for item in response.get("Responses", {}).get(self.table_name, []):
+                record = from_item(item)
+                found[str(record[Table.PARTITION_KEY])] = record
+            unprocessed = response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+            left += [str(key[Table.PARTITION_KEY]["S"]) for key in unprocessed]
+        for job_id in left:
+            alone = self.get(job_id)
+            if alone is not None:
+                found[job_id] = alone
+        return [found[j] for j in wanted if j in found]
 
     def require(self, job_id: str) -> Record:
         """The job record.

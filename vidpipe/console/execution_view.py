@@ -2,27 +2,25 @@
 
 The graph comes from the definition the execution ran (``DescribeStateMachineForExecution``), the
 outcomes from its history folded by :func:`vidpipe.cli.timeline.build_timeline`, the jobs from the job
-table (:func:`vidpipe.cli.lookup.resolve`), the worker log from :func:`vidpipe.cli.logs.read_log`.
+table (the records that name the execution), the worker log from :func:`vidpipe.cli.logs.read_log`; what
+is read from AWS, and what need not be read again, is :mod:`vidpipe.console.execution_reads`.
 """
 
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from vidpipe.cli.durations import human_delta, parse_time
 from vidpipe.cli.errors import NotFound
-from vidpipe.cli.executions import describe, execution_arn, history
+from vidpipe.cli.executions import execution_arn
 from vidpipe.cli.jobs_store import Record
 from vidpipe.cli.logs import read_log
-from vidpipe.cli.lookup import resolve
 from vidpipe.cli.target import Target
-from vidpipe.cli.timeline import Step, Timeline, build_timeline, summarize_cause
+from vidpipe.cli.timeline import Step, Timeline, summarize_cause
 from vidpipe.console.ecs_words import TaskFailure, task_failure
+from vidpipe.console.execution_reads import read_execution
 from vidpipe.console.graph import Graph, is_analysis, layout
 from vidpipe.console.listing import JobIndex
 from vidpipe.console.outcomes import (
@@ -34,8 +32,9 @@ from vidpipe.console.outcomes import (
     state_views,
     summary,
 )
+from vidpipe.console.timing import Timings
+from vidpipe.console.view_cache import OPEN_STATUSES
 
-OPEN_STATUSES = ("RUNNING", "PENDING_REDRIVE")
 EVENT_FILTERS = {
     "all": "all events",
     "state": "the selected state",
@@ -115,53 +114,30 @@ class ExecutionView:
         return {e: step.name for step in self.timeline.steps for e in step.event_ids if e not in own}
 
 
-_RAN: OrderedDict[str, str] = OrderedDict()  # execution ARN -> the definition it ran (never changes)
-_RAN_MAX = 256
-
-
-def definition_of(sfn: Any, arn: str, state_machine_arn: str) -> str:
-    """The definition the execution ran (the state machine's current one where the API is missing).
-
-    What an execution ran is fixed (a redrive runs the same definition), so it is read once per execution;
-    the fallback, the current definition, is read every time.
-    """
-    if arn in _RAN:
-        _RAN.move_to_end(arn)
-        return _RAN[arn]
-    try:
-        definition = str(sfn.describe_state_machine_for_execution(executionArn=arn)["definition"])
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("ExecutionDoesNotExist", "InvalidArn"):
-            raise
-        return str(sfn.describe_state_machine(stateMachineArn=state_machine_arn)["definition"])
-    _RAN[arn] = definition
-    if len(_RAN) > _RAN_MAX:
-        _RAN.popitem(last=False)
-    return definition
-
-
 def execution_view(
-    tgt: Target, name: str, iteration: int | None, state: str | None, jobs: JobIndex | None = None
+    tgt: Target,
+    name: str,
+    iteration: int | None,
+    state: str | None,
+    jobs: JobIndex,
+    timings: Timings | None = None,
 ) -> ExecutionView:
     """The execution ``name`` (or ARN) with its graph and outcomes, in one Map iteration; its jobs from
-    ``jobs`` (the console's index of the job table) or, without one, as ``vidpipe status`` finds them.
+    ``jobs`` (the console's index of the job table); the time of each step in ``timings``.
 
     Raises:
         NotFound: when there is no such execution.
     """
-    sfn = tgt.client("stepfunctions")
+    timings = timings or Timings()
     arn = execution_arn(tgt.resources.state_machine_arn, name)
-    if jobs is None:
-        resolved = resolve(tgt, arn)
-        execution, claimed = resolved.execution or {}, resolved.jobs
-    else:
-        execution, claimed = describe(sfn, arn), jobs.get(tgt).get(arn, [])
-    events = history(sfn, arn)
-    timeline = build_timeline(events)
-    graph = layout(definition_of(sfn, arn, tgt.resources.state_machine_arn))
-    found = iterations(timeline)
-    chosen = iteration if iteration is not None else default_iteration(found)
-    views = state_views(graph, timeline, chosen)
+    reads = read_execution(tgt, arn, jobs, timings)
+    execution, timeline, claimed, events = reads.execution, reads.timeline, reads.jobs, reads.events
+    with timings.section("layout"):
+        graph = layout(reads.definition)
+    with timings.section("outcomes"):
+        found = iterations(timeline)
+        chosen = iteration if iteration is not None else default_iteration(found)
+        views = state_views(graph, timeline, chosen)
     view = ExecutionView(
         execution=execution,
         timeline=timeline,
@@ -177,7 +153,8 @@ def execution_view(
     if node is not None and state in views:
         view.state = state
         view.analysis_state = is_analysis(node)
-        view.visits = [_visit(tgt, step, view) for step in views[state].visits]
+        with timings.section("visits"):
+            view.visits = [_visit(tgt, step, view) for step in views[state].visits]
     return view
 
 

@@ -84,15 +84,39 @@ class JobIndex:
         self._lock = threading.Lock()
         self._records: dict[str, Record] = {}
         self._read_at: datetime | None = None
+        self._index: dict[str, list[Record]] | None = (
+            None  # built from _records when asked, kept until they change
+        )
 
     def get(self, tgt: Target) -> dict[str, list[Record]]:
         with self._lock:
             now = datetime.now(UTC)
             since = self._read_at - REREAD_MARGIN if self._read_at else None
             for record in job_store(tgt).recent(None, since):
-                self._records[str(record["job_id"])] = record
+                job_id = str(record["job_id"])
+                if self._records.get(job_id) != record:
+                    self._records[job_id] = record
+                    self._index = None
             self._read_at = now
-            return jobs_by_execution(list(self._records.values()))
+            return self._by_execution()
+
+    def settled_claims(self, arn: str, stopped: datetime | None) -> list[str] | None:
+        """The ids of the jobs the execution ``arn`` claimed, without reading the table, when the index has
+        seen every claim it made; else None.
+
+        An execution claims its jobs while it runs (Prepare and Claim write its ARN into the records), so
+        once the index has been read ``REREAD_MARGIN`` after the execution ended (``stopped``), a later
+        read cannot add a claim: the margin covers clocks and index propagation, as for every read.
+        """
+        with self._lock:
+            if stopped is None or self._read_at is None or self._read_at - stopped < REREAD_MARGIN:
+                return None
+            return [str(record["job_id"]) for record in self._by_execution().get(arn, [])]
+
+    def _by_execution(self) -> dict[str, list[Record]]:
+        if self._index is None:
+            self._index = jobs_by_execution(list(self._records.values()))
+        return self._index
 
 
 def jobs_by_execution(records: list[Record]) -> dict[str, list[Record]]:

@@ -16,6 +16,7 @@ from vidpipe.console.execution_view import EVENT_FILTERS, execution_view, filter
 from vidpipe.console.outcomes import LEGEND
 from vidpipe.console.pages import wants_part
 from vidpipe.console.redact import redact
+from vidpipe.console.timing import Timings
 
 STOP_CAUSE = "stopped from the vidpipe console"
 
@@ -26,25 +27,33 @@ def _iteration(request: Request) -> int | None:
 
 
 def execution(request: Request) -> Response:
+    """The page, with where its server time went in its ``Server-Timing`` header."""
     ctx = console(request)
-    name = request.path_params["name"]
-    state = request.query_params.get("state") or None
-    view = execution_view(ctx.target, name, _iteration(request), state, ctx.jobs)
-    events_kind = request.query_params.get("events", "all")
-    events_kind = events_kind if events_kind in EVENT_FILTERS else "all"
-    contains = request.query_params.get("contains", "")
-    template = "_execution_live.html" if wants_part(request) else "execution.html"
-    return ctx.page(
-        request,
-        template,
-        view=view,
-        events=filter_events(view, events_kind, contains),
-        events_kind=events_kind,
-        event_filters=EVENT_FILTERS,
-        legend=LEGEND,
-        contains=contains,
-        nav="executions",
-    )
+    timings = Timings()
+    with timings.section("total"):
+        name = request.path_params["name"]
+        state = request.query_params.get("state") or None
+        view = execution_view(ctx.target, name, _iteration(request), state, ctx.jobs, timings)
+        events_kind = request.query_params.get("events", "all")
+        events_kind = events_kind if events_kind in EVENT_FILTERS else "all"
+        contains = request.query_params.get("contains", "")
+        with timings.section("events"):
+            events = filter_events(view, events_kind, contains)
+        template = "_execution_live.html" if wants_part(request) else "execution.html"
+        with timings.section("render"):
+            response = ctx.page(
+                request,
+                template,
+                view=view,
+                events=events,
+                events_kind=events_kind,
+                event_filters=EVENT_FILTERS,
+                legend=LEGEND,
+                contains=contains,
+                nav="executions",
+            )
+    response.headers["server-timing"] = timings.header()
+    return response
 
 
 def export_history(request: Request) -> Response:
