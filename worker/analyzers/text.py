@@ -1,7 +1,9 @@
 """On-screen text with RapidOCR (PP-OCR ONNX weights inside the rapidocr wheel).
 
-OCR is the most expensive model here (~200 ms per frame), so a sampled frame whose thumbnail has not
-changed since the last OCR run reuses that run's lines instead of running OCR again.
+OCR is the most expensive model here (~200 ms per frame), so a sampled frame reuses the lines of the last
+OCR run when its thumbnail has not changed since, or when the view only slid (a slow pan: the picture of
+the last run, which read text, moved by at most a tenth of its size, nothing else changed;
+``worker.analyzers.motion``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 
 from worker.analyzers.base import Analyzer, Frame, VideoMeta
 from worker.analyzers.change import ChangeGate
+from worker.analyzers.motion import ShiftCheck
 from worker.analyzers.ranges import RangeTracker, SampleClock
 from worker.models import rapidocr_onnx
 
@@ -22,7 +25,8 @@ class TextAnalyzer(Analyzer):
 
     Settings: ``min_score`` (recognition confidence to keep a line), ``det_max_side`` (detector input
     size), ``change_threshold`` (mean abs thumbnail difference, 0-255, below which OCR is skipped),
-    ``threads`` (onnxruntime intra-op threads).
+    ``pan_threshold`` (largest block difference, 0-255, of a view that only slid since the last run;
+    negative: always rerun on a changed thumbnail), ``threads`` (onnxruntime intra-op threads).
     """
 
     name = "text"
@@ -33,6 +37,7 @@ class TextAnalyzer(Analyzer):
         min_score: float = 0.7,
         det_max_side: int = 480,
         change_threshold: float = 3.0,
+        pan_threshold: float = 8.0,
         threads: int = 2,
     ) -> None:
         if not (isinstance(threads, int) and threads >= 1):
@@ -41,6 +46,7 @@ class TextAnalyzer(Analyzer):
         self.det_max_side = det_max_side
         self.threads = threads
         self._gate = ChangeGate(change_threshold)
+        self._pan = ShiftCheck(pan_threshold) if pan_threshold >= 0 else None
         self._runs = 0
         self._skipped = 0
         self._engine: Any = None
@@ -79,12 +85,20 @@ class TextAnalyzer(Analyzer):
     def on_frame(self, frame: Frame) -> None:
         assert frame.rgb is not None
         self._clock.tick(frame.time)
-        if self._gate.changed(frame.thumb):
+        if self._gate.changed(frame.thumb) and not self._slid(frame.rgb):
             self._last_lines = self._read(frame.rgb)
             self._runs += 1
+            if self._pan:
+                self._pan.remember(frame.rgb)
         else:
             self._skipped += 1
         self._ranges.observe(frame.time, self._last_lines)
+
+    def _slid(self, rgb: np.ndarray) -> bool:
+        """The view only slid since the last run, which read text. (After a run that read nothing the
+        check is not made: OCR can miss borderline text in one picture and read it in the next, so a
+        textless pan keeps being read.)"""
+        return bool(self._pan and self._last_lines and self._pan.only_moved(rgb))
 
     def _read(self, rgb: np.ndarray) -> dict[str, dict[str, Any]]:
         result = self._engine(rgb, use_det=True, use_cls=False, use_rec=True)  # (load() changed them)
