@@ -1,9 +1,9 @@
 """Record: the last state of a job. Reads the worker's results document and writes the verdict.
 
 The worker exits 0 both when it analysed the video and when it rejected it (corrupt, no video stream...):
-the document's ``verdict`` tells which, and the job becomes SUCCEEDED or REJECTED. Then the analysis slot
-is released: handed to the oldest waiting execution, or given back (every failure path releases it in
-``record_failure``, the status-change handler or the reconciler).
+the document's ``verdict`` tells which, and the job becomes SUCCEEDED or REJECTED. The analysis slot is
+released first, as soon as Record runs: handed to the oldest waiting execution, or given back (every failure
+path releases it too, in ``record_failure``, the status-change handler or the reconciler).
 """
 
 from __future__ import annotations
@@ -60,6 +60,10 @@ def read_results(s3: Any, bucket: str, key: str) -> dict[str, Any]:
 def record(event: dict[str, Any], s3: Any, table: JobTable, pool: SlotPool) -> dict[str, Any]:
     """Write the job's verdict and free its slot; returns ``{"job_id", "status"}``."""
     job, execution_arn = event["job"], event["execution_arn"]
+    # First: the analysis is over, so the next waiter need not wait for this job's reads and writes (and a
+    # job that reads as ended has no slot). Every later failure goes to RecordFailure, whose release finds
+    # nothing to do.
+    slot = pool.release(job["job_id"], execution_arn)
     document = read_results(s3, job["results_bucket"], job["results_key"])
     analysed = document["verdict"] == Verdict.ANALYSED
     status = JobStatus.SUCCEEDED if analysed else JobStatus.REJECTED
@@ -75,7 +79,6 @@ def record(event: dict[str, Any], s3: Any, table: JobTable, pool: SlotPool) -> d
         values["task_arn"] = task_arn
     if not analysed:
         values["reason"] = document["rejection"]["reason"]
-    slot = pool.release(job["job_id"], execution_arn)  # first: a job that reads as ended has no slot
     owned = table.record_verdict(job["job_id"], execution_arn, values)
     logger.info(
         "recorded",

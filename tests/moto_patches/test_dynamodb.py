@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from vidpipe.local import moto_patches
 from vidpipe.local.moto_patches import WriteRequest
+from vidpipe.local.moto_patches import dynamodb as dynamodb_patch
 from vidpipe.local.sfn_wait import wait_for_execution
 
 from ._helpers import REGION, create_sm
@@ -147,3 +151,69 @@ def test_dynamodb_error_names_follow_the_java_sdk() -> None:
     assert moto_patches.dynamodb_error_name("ConditionalCheckFailedException") == (
         "DynamoDB.ConditionalCheckFailedException"
     )
+
+
+def _waits_on_the_operation_lock(thread: threading.Thread) -> bool:
+    """True when ``thread`` is in the patch's wrapper (where it waits for the lock while another holds it)."""
+    frame = sys._current_frames().get(thread.ident or -1)
+    code = frame.f_code if frame is not None else None
+    return code is not None and code.co_name == "call_action" and code.co_filename == dynamodb_patch.__file__
+
+
+def test_a_failed_transaction_neither_undoes_nor_interleaves_with_a_concurrent_write(
+    table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defect 26: a TransactWriteItems whose condition fails restores the copies of its tables it took when it
+    began, so a write another thread made meanwhile was lost. Now requests run one at a time: the other write
+    waits for the transaction, then lands."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    client = boto3.client("dynamodb", region_name=REGION)
+    client.put_item(TableName=table, Item={"job_id": {"S": "held"}, "status": {"S": "RUNNING"}})
+    inside, go_on = threading.Event(), threading.Event()
+    original_get_item = DynamoDBBackend.get_item
+
+    def pausing_get_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name == "transaction" and not inside.is_set():
+            inside.set()  # the transaction has copied its table and checks its first item
+            assert go_on.wait(timeout=30), "the test never let the transaction go on"
+        return original_get_item(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "get_item", pausing_get_item)
+    outcome: dict[str, Any] = {}
+
+    def transaction() -> None:
+        condition = {
+            "TableName": table,
+            "Key": {"job_id": {"S": "held"}},
+            "ConditionExpression": "#s = :free",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":free": {"S": "FREE"}},
+        }
+        put = {"TableName": table, "Item": {"job_id": {"S": "mine"}}}
+        try:
+            client.transact_write_items(TransactItems=[{"Put": put}, {"ConditionCheck": condition}])
+            outcome["error"] = None
+        except ClientError as error:
+            outcome["error"] = error.response["Error"]["Code"]
+
+    def write() -> None:
+        client.put_item(TableName=table, Item={"job_id": {"S": "theirs"}})
+
+    first = threading.Thread(target=transaction, name="transaction")
+    first.start()
+    assert inside.wait(timeout=30)
+    second = threading.Thread(target=write, name="write")
+    second.start()
+    deadline = time.monotonic() + 30
+    while second.is_alive() and not _waits_on_the_operation_lock(second):
+        assert time.monotonic() < deadline, "the concurrent write neither finished nor waited"
+        time.sleep(0.01)
+    assert second.is_alive(), "the write ran in the middle of the transaction"
+    go_on.set()
+    first.join(timeout=30)
+    second.join(timeout=30)
+
+    assert outcome["error"] == "TransactionCanceledException"
+    keys = {i["job_id"]["S"] for i in client.scan(TableName=table, ConsistentRead=True)["Items"]}
+    assert keys == {"held", "theirs"}  # the transaction applied nothing; the concurrent write survived it

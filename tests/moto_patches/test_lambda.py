@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
 import pytest
 
-from vidpipe.local import moto_patches
+from vidpipe.local import invocation_env, moto_patches
+from vidpipe.local.invocation_env import process_environ
 from vidpipe.local.sfn_wait import wait_for_execution
 
 from ._helpers import REGION, create_function, create_sm
@@ -120,20 +123,65 @@ def test_function_key_accepts_names_and_arns(key: str) -> None:
     assert moto_patches.awslambda._function_key(key) == "prepare"
 
 
-def test_base_environ_hides_the_running_handlers_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Other threads can build environments without the running handler's variables (os.environ is global)."""
+def test_concurrent_invocations_run_at_once_each_with_its_own_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two functions invoked from two threads run at the same time (the first waits for the second), each
+    sees its own variables, and the process's environment never holds either (as on AWS, where each runs in an
+    execution environment of its own)."""
     monkeypatch.setenv("SHARED", "outer")
-    create_function("envy", {"SHARED": "inner", "ONLY_LAMBDA": "1"})
+    create_function("first", {"SHARED": "one", "ONLY_FIRST": "1"})
+    create_function("second", {"SHARED": "two"})
+    second_ran = threading.Event()
     seen: dict[str, Any] = {}
 
-    def handler(event: dict[str, Any], context: Any) -> None:
-        base = moto_patches.base_environ()
-        seen.update(
-            inside=(os.environ["SHARED"], os.environ["ONLY_LAMBDA"]),
-            base=(base["SHARED"], "ONLY_LAMBDA" in base),
+    def first(event: dict[str, Any], context: Any) -> None:
+        assert second_ran.wait(timeout=30), "the second invocation waited for the first one to end"
+        seen["first"] = (
+            os.environ["SHARED"],
+            os.environ.get("ONLY_FIRST"),
+            os.getenv("AWS_LAMBDA_FUNCTION_NAME"),
         )
 
-    moto_patches.register_lambda_handler("envy", handler)
-    boto3.client("lambda", region_name=REGION).invoke(FunctionName="envy", Payload="{}")
-    assert seen == {"inside": ("inner", "1"), "base": ("outer", False)}
-    assert os.environ["SHARED"] == "outer" and "ONLY_LAMBDA" not in os.environ
+    def second(event: dict[str, Any], context: Any) -> None:
+        seen["second"] = (
+            os.environ["SHARED"],
+            os.environ.get("ONLY_FIRST"),
+            os.getenv("AWS_LAMBDA_FUNCTION_NAME"),
+        )
+        seen["process"] = {k: v for k, v in process_environ().items() if k in ("SHARED", "ONLY_FIRST")}
+        os.environ["WRITTEN_BY_SECOND"] = "x"  # stays in this invocation
+        second_ran.set()
+
+    moto_patches.register_lambda_handler("first", first)
+    moto_patches.register_lambda_handler("second", second)
+    client = boto3.client("lambda", region_name=REGION)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        calls = [pool.submit(client.invoke, FunctionName=name, Payload="{}") for name in ("first", "second")]
+        errors = [call.result(timeout=60).get("FunctionError") for call in calls]
+
+    assert errors == [None, None]
+    assert seen == {
+        "first": ("one", "1", "first"),
+        "second": ("two", None, "second"),
+        "process": {"SHARED": "outer"},
+    }
+    assert os.environ["SHARED"] == "outer" and "ONLY_FIRST" not in os.environ
+    assert "WRITTEN_BY_SECOND" not in os.environ
+
+
+def test_the_environment_of_a_call_is_a_mapping_like_os_environ() -> None:
+    """Inside a call: set, delete, iterate and copy see the call's variables; outside, the process's."""
+    environ = invocation_env.install()
+    with invocation_env.invocation({"ONE": "1", "TWO": "2"}):
+        os.environ["THREE"] = "3"
+        del os.environ["ONE"]
+        inside = {k: v for k, v in os.environ.copy().items() if k in ("ONE", "TWO", "THREE")}
+        with pytest.raises(KeyError):
+            del os.environ["ONE"]
+        with pytest.raises(TypeError):
+            os.environ["FOUR"] = 4  # type: ignore[assignment]
+        length_inside = len(os.environ)
+    assert inside == {"TWO": "2", "THREE": "3"}
+    assert length_inside == len(environ.process) + 2
+    assert not {"ONE", "TWO", "THREE"} & set(os.environ)

@@ -12,7 +12,11 @@ from tasks.reconcile import RECONCILED, reconcile
 from tasks.slots import Request
 from tests.tasks.conftest import Waiter, Waiters, claim_as, uploaded
 
-LATER = datetime.now(UTC) + timedelta(minutes=10)  # a hand-off is long unacknowledged by then
+
+def later() -> datetime:
+    """Ten minutes from now: a hand-off is long unacknowledged by then (computed per call, since a module
+    constant goes stale in a long test run)."""
+    return datetime.now(UTC) + timedelta(minutes=10)
 
 
 def _holding(aws: dict[str, Any], waiters: Waiters, key: str) -> tuple[Waiter, dict[str, Any]]:
@@ -28,18 +32,18 @@ def test_a_lost_status_event_is_repaired(aws: dict[str, Any], waiters: Waiters) 
     execution, job = _holding(aws, waiters, "lost.mp4")
     aws["sfn"].stop_execution(executionArn=execution.execution_arn)
     waiters.wait_for(execution, "ABORTED")
-    result = reconcile(aws["sfn"], aws["table"], aws["pool"], now=LATER)
+    result = reconcile(aws["sfn"], aws["table"], aws["pool"], now=later())
     assert result["actions"] == {"jobs_failed": 1, "slots_released": 1, "waiters_served": 0}
     record = aws["table"].get(job["job_id"])
     assert record["status"] == "FAILED" and record["cause"].startswith(RECONCILED)
     assert aws["pool"].counter()["running"] == 0
-    again = reconcile(aws["sfn"], aws["table"], aws["pool"], now=LATER)
+    again = reconcile(aws["sfn"], aws["table"], aws["pool"], now=later())
     assert again["actions"] == {"waiters_served": 0}  # idempotent
 
 
 def test_work_in_progress_is_left_alone(aws: dict[str, Any], waiters: Waiters) -> None:
     _, job = _holding(aws, waiters, "busy.mp4")
-    result = reconcile(aws["sfn"], aws["table"], aws["pool"], now=LATER)
+    result = reconcile(aws["sfn"], aws["table"], aws["pool"], now=later())
     assert result["actions"] == {"waiters_served": 0} and result["executions_checked"] == 1
     assert aws["table"].get(job["job_id"])["status"] == "RUNNING"
     assert aws["pool"].counter()["running"] == 1
@@ -48,7 +52,7 @@ def test_work_in_progress_is_left_alone(aws: dict[str, Any], waiters: Waiters) -
 def test_each_run_is_bounded_and_the_rest_waits_for_the_next(aws: dict[str, Any], waiters: Waiters) -> None:
     for key in ("one.mp4", "two.mp4", "three.mp4"):
         _holding(aws, waiters, key)
-    result = reconcile(aws["sfn"], aws["table"], aws["pool"], {"max_checks": 2}, now=LATER)
+    result = reconcile(aws["sfn"], aws["table"], aws["pool"], {"max_checks": 2}, now=later())
     assert result["executions_checked"] == 2 and result["actions"]["deferred"] >= 1
 
 
@@ -65,7 +69,7 @@ def test_a_lost_wake_up_is_sent_again(aws: dict[str, Any], waiters: Waiters) -> 
         pool.release("a" * 24, holder.execution_arn)
     assert waiters.status(parked) == "RUNNING"
     assert reconcile(aws["sfn"], aws["table"], pool)["actions"].get("wakeups_resent") is None  # too soon
-    result = reconcile(aws["sfn"], aws["table"], pool, now=LATER)
+    result = reconcile(aws["sfn"], aws["table"], pool, now=later())
     assert result["actions"].get("wakeups_resent") == 1
     waiters.wait_for(parked)
 

@@ -34,6 +34,7 @@ from typing import Any
 from vidpipe.contract.names import WORKER_CONTAINER_NAME, WorkerEnv
 from vidpipe.local import moto_patches
 from vidpipe.local.faults import FaultName, FaultSet
+from vidpipe.local.invocation_env import process_environ
 from vidpipe.local.logs import LogDestination, TaskLogWriter
 from vidpipe.local.task_spec import capacity_provider_of, command_of, override_env
 
@@ -94,7 +95,6 @@ class FargateAgent:
         extra_env: added to every task after the task definition's environment and before the state
             machine's container overrides (e.g. ``VIDPIPE_OPTIONS`` for the benchmark's no-op worker).
         stop_grace_seconds: SIGTERM -> SIGKILL delay on StopTask, Spot reclaim and shutdown.
-        exclude_env: variables of this process that must not reach a worker (the Lambda functions').
         faults: the runtime's injected faults (worker-crash, worker-hang, spot-interruption apply here).
         spot_reclaim_seconds: how long after its start a reclaimed Spot task gets SIGTERM.
     """
@@ -108,7 +108,6 @@ class FargateAgent:
         extra_env: Mapping[str, str] | None = None,
         stop_grace_seconds: float = DEFAULT_STOP_GRACE_SECONDS,
         cwd: Path | None = None,
-        exclude_env: frozenset[str] = frozenset(),
         faults: FaultSet | None = None,
         spot_reclaim_seconds: float = DEFAULT_SPOT_RECLAIM_SECONDS,
     ) -> None:
@@ -121,7 +120,6 @@ class FargateAgent:
         self.extra_env = dict(extra_env or {})
         self._grace = stop_grace_seconds
         self._cwd = cwd
-        self._exclude_env = exclude_env
         self._queue: queue.Queue[moto_patches.EcsTaskLaunch | None] = queue.Queue()
         self._lock = threading.Condition()
         self._stats = _Stats()
@@ -340,11 +338,7 @@ class FargateAgent:
     def _environment(
         self, container: Mapping[str, Any], overrides: Mapping[str, Any], fault: str | None
     ) -> dict[str, str]:
-        env = {
-            k: v
-            for k, v in moto_patches.base_environ().items()
-            if not k.startswith("AWS_") and k not in self._exclude_env and k != FAULT_ENV
-        }
+        env = {k: v for k, v in process_environ().items() if not k.startswith("AWS_") and k != FAULT_ENV}
         env.update({e["name"]: e["value"] for e in container.get("environment", [])})
         env.update(self.extra_env)
         env.update(override_env(overrides, container["name"]))

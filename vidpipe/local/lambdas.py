@@ -47,33 +47,6 @@ def register_functions(
     return list(functions)
 
 
-# Variables the moto patch sets around every handler call, besides the function's own.
-LAMBDA_RUNTIME_VARIABLES = (
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-)
-
-
-def resident_environment(functions: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """Every variable a handler call will set, with a value to keep in ``os.environ`` between calls.
-
-    Why: the moto patch sets a function's variables in the process-wide ``os.environ`` for the duration of a
-    call and *deletes* the ones that were absent before. Another thread iterating ``os.environ`` at that
-    moment (``dict(os.environ)``, which botocore does when moto's Step Functions interpreter makes a client)
-    then fails with ``KeyError`` and the state fails with it. When every such variable already exists, a
-    call only changes values and never the set of keys, so iteration is safe. The resident values are those
-    of the first function (the functions share their variable names); none of them reaches a worker
-    (see :class:`vidpipe.local.fargate.FargateAgent`'s ``exclude_env``).
-    """
-    resident: dict[str, str] = dict.fromkeys(LAMBDA_RUNTIME_VARIABLES, "")
-    for properties in functions.values():
-        variables = (properties.get("Environment") or {}).get("Variables") or {}
-        for name, value in variables.items():
-            resident.setdefault(str(name), str(value))
-    return resident
-
-
 def unregister_functions(names: list[str]) -> None:
     """Undo :func:`register_functions` (a later runtime in the same process starts clean)."""
     for name in names:

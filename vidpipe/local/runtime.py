@@ -28,7 +28,7 @@ from vidpipe.local.defaults import BOOT_ID_TAG, DEFAULT_LOG_DIR, DEFAULT_MAX_TAS
 from vidpipe.local.fargate import DEFAULT_SPOT_RECLAIM_SECONDS, FargateAgent
 from vidpipe.local.faults import Fault, FaultSet
 from vidpipe.local.injection import FaultInjector
-from vidpipe.local.lambdas import register_functions, resident_environment, unregister_functions
+from vidpipe.local.lambdas import register_functions, unregister_functions
 from vidpipe.local.logs import TaskLogWriter
 from vidpipe.local.pipe import Pipe, PipeSettings
 from vidpipe.local.provision import Provisioned, Provisioner
@@ -261,11 +261,6 @@ class LocalRuntime:
         moto_patches.lambda_async.reset()
         moto_patches.lambda_async.set_retry_delays(self._lambda_retry_delays)
         moto_patches.set_iteration_start(self._iteration_start)
-        resident = resident_environment(self.provisioned.functions)
-        self._saved_env.update(
-            {name: os.environ.get(name) for name in resident if name not in self._saved_env}
-        )
-        os.environ.update(resident)
         self._functions = register_functions(self.provisioned.functions, env)
         self.agent = FargateAgent(
             self.client("ecs"),
@@ -274,7 +269,6 @@ class LocalRuntime:
             self.max_tasks,
             self._worker_env,
             self._grace,
-            exclude_env=frozenset(resident),
             faults=self.faults,
             spot_reclaim_seconds=self._spot_reclaim,
         )

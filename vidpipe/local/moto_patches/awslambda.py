@@ -5,18 +5,17 @@ Applied by :func:`vidpipe.local.moto_patches.apply`.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import json
 import logging
-import os
 import threading
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from vidpipe.local.invocation_env import install, invocation
 from vidpipe.local.lambda_logs import captured_logs, invocation_lines, stream_name, write_invocation_log
 from vidpipe.local.moto_patches import lambda_async
 
@@ -67,8 +66,6 @@ class LocalLambdaContext:
 
 _LAMBDA_LOCK = threading.Lock()
 _LAMBDA_HANDLERS: dict[str, LambdaRegistration] = {}
-#: Serialises handler invocations: os.environ is process-global (see register_lambda_handler).
-_LAMBDA_ENV_LOCK = threading.RLock()
 
 
 def _function_key(function_name_or_arn: str) -> str:
@@ -91,12 +88,10 @@ def register_lambda_handler(
     error ``<errorType>`` with that JSON as Cause.
 
     Environment: the function's moto configuration variables, then ``environment``, then
-    ``AWS_LAMBDA_FUNCTION_NAME``/``_VERSION``/``_MEMORY_SIZE`` are set in ``os.environ`` for the duration of
-    the call and restored afterwards. Because ``os.environ`` is process-global, invocations are serialised by
-    one process-wide re-entrant lock: handlers run one at a time (fine for short tasks; a handler must not
-    wait for another thread's Lambda invocation). Other threads that copy ``os.environ`` (e.g. to start a
-    subprocess) should use :func:`base_environ`, which leaves out the running handlers' variables.
-    Thread-safe; re-registering replaces the handler.
+    ``AWS_LAMBDA_FUNCTION_NAME``/``_VERSION``/``_MEMORY_SIZE``, in ``os.environ`` as the call sees it
+    (:mod:`vidpipe.local.invocation_env`): invocations run concurrently, each in the thread that invokes the
+    function, as Lambda runs concurrent invocations in environments of their own. Thread-safe;
+    re-registering replaces the handler.
     """
     key = _function_key(function_name_or_arn)
     with _LAMBDA_LOCK:
@@ -118,52 +113,6 @@ def clear_lambda_handlers() -> None:
 def _lookup_lambda(function_name: str) -> LambdaRegistration | None:
     with _LAMBDA_LOCK:
         return _LAMBDA_HANDLERS.get(function_name)
-
-
-#: Guards os.environ mutations by handler invocations and the overlay stack (held only briefly).
-_ENV_STATE_LOCK = threading.Lock()
-#: Values each active (possibly nested) invocation replaced: name -> previous value (None = was unset).
-_ENV_OVERLAYS: list[dict[str, str | None]] = []
-
-
-def _restore(saved: dict[str, str | None]) -> None:
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
-
-@contextlib.contextmanager
-def _lambda_environment(variables: dict[str, str]) -> Iterator[None]:
-    with _LAMBDA_ENV_LOCK:
-        with _ENV_STATE_LOCK:
-            saved = {name: os.environ.get(name) for name in variables}
-            os.environ.update(variables)
-            _ENV_OVERLAYS.append(saved)
-        try:
-            yield
-        finally:
-            with _ENV_STATE_LOCK:
-                _ENV_OVERLAYS.remove(saved)
-                _restore(saved)
-
-
-def base_environ() -> dict[str, str]:
-    """A copy of ``os.environ`` without the variables of Lambda handlers running at this moment.
-
-    Use it (not ``os.environ``) in other threads that build environments, e.g. the Fargate agent's
-    subprocess environment, so a handler's variables never leak into a worker. Thread-safe.
-    """
-    with _ENV_STATE_LOCK:
-        environ = dict(os.environ)
-        for saved in reversed(_ENV_OVERLAYS):  # innermost first; the outermost saved value wins
-            for name, value in saved.items():
-                if value is None:
-                    environ.pop(name, None)
-                else:
-                    environ[name] = value
-    return environ
 
 
 def _function_error_payload(exc: BaseException) -> dict[str, Any]:
@@ -196,7 +145,7 @@ def invoke_registered_handler(fn: Any, registration: LambdaRegistration, body: A
     error: Exception | None = None
     with captured_logs(context.aws_request_id) as captured:  # the function's log, as Lambda keeps it
         try:
-            with _lambda_environment(variables):
+            with invocation(variables):
                 result = registration.handler(event, context)
             payload = json.dumps(result).encode("utf-8")
         except Exception as exc:
@@ -242,6 +191,7 @@ def _patch_lambda_invoke() -> None:
     from moto.awslambda.models import LambdaBackend
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
+    install()  # before any botocore session is made, since its providers keep the mapping they were given
     LambdaBackend.invoke = _registered_invoke(LambdaBackend.invoke)  # type: ignore[method-assign]
     LambdaSimpleBackend.invoke = _registered_invoke(LambdaSimpleBackend.invoke)  # type: ignore[method-assign]
 

@@ -1,5 +1,6 @@
-"""Patches of moto 5.2.5's DynamoDB: error names as Step Functions gives them (defect 20), and a write gate
-that fails a write after applying it (fault injection: a lost response, a 500 after the write).
+"""Patches of moto 5.2.5's DynamoDB: error names as Step Functions gives them (defect 20), operations atomic
+with respect to each other (defect 26), and a write gate that fails a write after applying it (fault
+injection: a lost response, a 500 after the write).
 
 Applied by :func:`vidpipe.local.moto_patches.apply`.
 """
@@ -118,4 +119,38 @@ def _patch_write_gate() -> None:
         setattr(DynamoHandler, method, gated(operation, getattr(DynamoHandler, method)))
 
 
-PATCHES: tuple[Callable[[], None], ...] = (_patch_dynamodb_error_names, _patch_write_gate)
+# ---------------------------------------------------------------------------------------------------------
+# (26) one operation at a time
+# ---------------------------------------------------------------------------------------------------------
+
+#: Held for the whole of each DynamoDB request moto serves (re-entrant: a gate may read the table).
+OPERATION_LOCK = threading.RLock()
+
+
+def _patch_atomic_operations() -> None:
+    """Defect 26: moto's DynamoDB has no locking. Concurrent requests (the server's threads, the concurrent
+    Lambda handlers) interleave: a condition one request checked can be broken by another before it applies
+    its write, a Query can see half a transaction, and a TransactWriteItems whose condition fails restores
+    the deep copies of its tables taken when it began, undoing every write other requests made meanwhile.
+
+    AWS: every item write is atomic, and transactions are serializable with respect to other writes
+    ([isolation levels](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-isolation)).
+    Patch: one lock around each request of moto's DynamoDB handler (moto answers each in well under a
+    millisecond to a few milliseconds, so serialising them costs little here).
+    """
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+
+    def call_action(self: Any) -> Any:
+        with OPERATION_LOCK:
+            return original(self)
+
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+
+PATCHES: tuple[Callable[[], None], ...] = (
+    _patch_dynamodb_error_names,
+    _patch_atomic_operations,
+    _patch_write_gate,
+)
