@@ -12,7 +12,7 @@ faces in 2 shots per 30 s, 4 sentences), one at 4 Mbit/s with sensor-like grain 
 Prints the best (lowest) wall and CPU of the rounds, and the ratios to decode-only.
 
 Options: ``--quick`` (one round), ``--repeat N`` (rounds, default 3), ``--keep DIR`` (write the clips there
-and reuse them on the next run), ``--baseline DIR``.
+and reuse them on the next run), ``--baseline DIR`` (repeatable: each checkout is measured in the same rounds).
 """
 
 from __future__ import annotations
@@ -148,7 +148,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one round (figures noisier)")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds (best is kept)")
     parser.add_argument("--keep", type=Path, help="write the clips here and reuse them next time")
-    parser.add_argument("--baseline", type=Path, help="another checkout whose worker to measure too")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        action="append",
+        default=[],
+        help="another checkout whose worker to measure too (repeatable)",
+    )
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="worker-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -160,8 +166,8 @@ def main() -> None:
             make_clip(clips[name], grain, options)
             print(f"generated {clips[name]} in {time.perf_counter() - started:.0f} s")
     workers = {"worker": ""}
-    if args.baseline:
-        workers["baseline worker"] = str(args.baseline.resolve())
+    for n, checkout in enumerate(args.baseline, 1):
+        workers["baseline worker" + (f" {n}" if len(args.baseline) > 1 else "")] = str(checkout.resolve())
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {c: {} for c in clips}
     for _ in range(1 if args.quick else args.repeat):

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vidpipe.contract.names import Verdict
-from vidpipe.contract.validation import validate
 
 SCHEMA_VERSION = 1
 
@@ -91,5 +90,7 @@ def _finish(
     }
     if rejection is not None:
         doc["rejection"] = rejection
+    from vidpipe.contract.validation import validate  # jsonschema: imported when the document is done
+
     validate(doc, "results")
     return doc

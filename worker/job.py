@@ -18,7 +18,6 @@ from types import FrameType
 from typing import Any
 
 from vidpipe.contract.names import ExitCode, WorkerEnv
-from vidpipe.contract.validation import ContractError, validate
 from worker import logs, s3io
 from worker.analysis import Limits, Outcome, analyse, prepare
 from worker.document import InputRef, rejected
@@ -59,6 +58,8 @@ def run_job_from_env(environ: Mapping[str, str] | None = None) -> int:
     if env.get(FAULT_ENV) == "crash":
         log.error("fault injection: %s=crash, exiting %d", FAULT_ENV, ExitCode.CRASHED)
         return ExitCode.CRASHED
+    from vidpipe.contract.validation import ContractError, validate  # not on analyze_file's path
+
     try:
         validate({k: v for k, v in env.items() if k.startswith("VIDPIPE_")}, "worker_env")
     except ContractError as exc:

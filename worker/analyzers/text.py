@@ -1,42 +1,61 @@
 """On-screen text with RapidOCR (PP-OCR ONNX weights inside the rapidocr wheel).
 
-OCR is the most expensive model here (~200 ms per frame), so a sampled frame whose thumbnail has not
-changed since the last OCR run reuses that run's lines instead of running OCR again.
+OCR is the most expensive model here (~200 ms per frame), so a sampled frame reuses the lines of the last
+OCR run when its thumbnail has not changed since, or when the view only slid (a slow pan: the picture of
+the last run, which read text, moved by at most a tenth of its size, nothing else changed;
+``worker.analyzers.motion``).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from worker.analyzers.base import Analyzer, Frame, VideoMeta
 from worker.analyzers.change import ChangeGate
+from worker.analyzers.motion import ShiftCheck
 from worker.analyzers.ranges import RangeTracker, SampleClock
+from worker.models import rapidocr_onnx
 
 
 class TextAnalyzer(Analyzer):
     """Lines of text as time ranges (repeated lines merged).
 
     Settings: ``min_score`` (recognition confidence to keep a line), ``det_max_side`` (detector input
-    size), ``change_threshold`` (mean abs thumbnail difference, 0-255, below which OCR is skipped).
+    size), ``change_threshold`` (mean abs thumbnail difference, 0-255, below which OCR is skipped),
+    ``pan_threshold`` (largest block difference, 0-255, of a view that only slid since the last run;
+    negative: always rerun on a changed thumbnail), ``threads`` (onnxruntime intra-op threads).
     """
 
     name = "text"
     thread = "ocr"  # the costliest model: its own analysis thread
 
     def __init__(
-        self, min_score: float = 0.7, det_max_side: int = 480, change_threshold: float = 3.0
+        self,
+        min_score: float = 0.7,
+        det_max_side: int = 480,
+        change_threshold: float = 3.0,
+        pan_threshold: float = 8.0,
+        threads: int = 2,
     ) -> None:
+        if not (isinstance(threads, int) and threads >= 1):
+            raise TypeError(f"threads must be a whole number >= 1, got {threads!r}")
         self.min_score = min_score
         self.det_max_side = det_max_side
+        self.threads = threads
         self._gate = ChangeGate(change_threshold)
+        self._pan = ShiftCheck(pan_threshold) if pan_threshold >= 0 else None
+        self._runs = 0
+        self._skipped = 0
         self._engine: Any = None
         self._ranges = RangeTracker()
         self._last_lines: dict[str, dict[str, Any]] = {}
         self._clock = SampleClock()
 
     def load(self) -> None:
+        from omegaconf import flag_override
         from rapidocr import RapidOCR
 
         self._engine = RapidOCR(
@@ -45,17 +64,20 @@ class TextAnalyzer(Analyzer):
                 "Global.log_level": "error",
                 "Det.limit_type": "max",
                 "Det.limit_side_len": self.det_max_side,
-                # One core for inference: the decoder has the other (see worker.pipeline).
-                "EngineConfig.onnxruntime.intra_op_num_threads": 1,
-                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
             }
         )
-        # RapidOCR creates its sessions at their first use: a blank picture through the detector, and
-        # the same through the recognizer alone, creates both now rather than at the first frame (these
-        # use_* arguments persist in the engine: _read passes its own).
+        # Our own onnxruntime sessions (RapidOCR takes a ready session in a model's config, PR #451):
+        # its configuration has no setting for the thread pool's spinning, which doubles the CPU time of
+        # a multi-threaded session here.
+        with flag_override(self._engine.cfg, "allow_objects", True):
+            self._engine.cfg.Det.session = _session(rapidocr_onnx("det"), self.threads)
+            self._engine.cfg.Rec.session = _session(rapidocr_onnx("rec"), self.threads)
+        # RapidOCR builds its detector and recognizer at their first use: a blank picture through each
+        # builds them now rather than at the first frame with text. These use_* arguments persist in
+        # the engine, so each call names all three (as _read does).
         blank = np.zeros((32, 32, 3), np.uint8)
-        self._engine(blank, use_rec=False)
-        self._engine(blank, use_det=False)
+        self._engine(blank, use_det=True, use_cls=False, use_rec=False)
+        self._engine(blank, use_det=False, use_cls=False, use_rec=True)
 
     def start(self, meta: VideoMeta) -> None:
         self._clock.duration = meta.duration
@@ -63,9 +85,20 @@ class TextAnalyzer(Analyzer):
     def on_frame(self, frame: Frame) -> None:
         assert frame.rgb is not None
         self._clock.tick(frame.time)
-        if self._gate.changed(frame.thumb):
+        if self._gate.changed(frame.thumb) and not self._slid(frame.rgb):
             self._last_lines = self._read(frame.rgb)
+            self._runs += 1
+            if self._pan:
+                self._pan.remember(frame.rgb)
+        else:
+            self._skipped += 1
         self._ranges.observe(frame.time, self._last_lines)
+
+    def _slid(self, rgb: np.ndarray) -> bool:
+        """The view only slid since the last run, which read text. (After a run that read nothing the
+        check is not made: OCR can miss borderline text in one picture and read it in the next, so a
+        textless pan keeps being read.)"""
+        return bool(self._pan and self._last_lines and self._pan.only_moved(rgb))
 
     def _read(self, rgb: np.ndarray) -> dict[str, dict[str, Any]]:
         result = self._engine(rgb, use_det=True, use_cls=False, use_rec=True)  # (load() changed them)
@@ -79,7 +112,22 @@ class TextAnalyzer(Analyzer):
     def finish(self) -> dict[str, Any]:
         ranges = self._ranges.finish(self._clock.end())
         lines = [{"text": r.pop("key"), **r} for r in ranges]
-        return {"lines": lines, "ocr_runs": self._gate.accepted, "ocr_skipped": self._gate.skipped}
+        return {"lines": lines, "ocr_runs": self._runs, "ocr_skipped": self._skipped}
+
+
+def _session(path: Path, threads: int) -> Any:
+    """An onnxruntime session as RapidOCR makes them (all graph optimisations, no memory arena), with
+    ``threads`` intra-op threads that sleep rather than spin between operators."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.enable_cpu_mem_arena = False
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 def _boxes(result: Any) -> list[list[int]]:
