@@ -188,6 +188,17 @@ def fifo_waits(runs: list[Run], cap: int, order: Callable[[Run], float]) -> list
     return pairs
 
 
+def out_of_order(runs: list[Run]) -> tuple[int, int]:
+    """(grants that went to a waiter while one that started earlier was still waiting, grants to waiters)."""
+    waited = [r for r in runs if r.handed_at is not None]
+    passed = sum(
+        1
+        for run in waited
+        if any(o.started < run.started and o.asked < run.granted < o.granted for o in waited if o is not run)
+    )
+    return passed, len(waited)
+
+
 def worst_against_fifo(pairs: list[tuple[float, float]]) -> str:
     """The largest wait against its FIFO wait, and the worst ratio among FIFO waits over 1 s."""
     worst = max(pairs, key=lambda p: p[0])
@@ -258,6 +269,8 @@ def main() -> None:
     by_start = worst_against_fifo(fifo_waits(runs, args.cap, lambda r: r.started))
     print(f"| wait / FIFO wait, worst, first in line by AcquireSlot entry | {by_entry} |")
     print(f"| wait / FIFO wait, worst, first in line by execution start (the list's order) | {by_start} |")
+    passed, handed = out_of_order(runs)
+    print(f"| hand-offs to a waiter while an earlier-started one waited | {passed} of {handed} |")
     print(f"| peak slots held (histories) / ECS tasks RUNNING (agent) | {peak_held(runs)} / {peak_tasks} "
           f"(cap {args.cap}) |")  # fmt: skip
 
