@@ -101,9 +101,14 @@ def test_job_claimed_by_another_execution_is_not_overwritten(aws: dict[str, Any]
 
 
 def test_missing_results_document(aws: dict[str, Any]) -> None:
+    """The slot is handed on before the document is read (the analysis is over either way); the job's
+    failure is RecordFailure's to write, whose release then finds nothing to do."""
     job = _claimed_job(aws)
     with pytest.raises(ResultsMissing, match="no results document"):
         _record(aws, _event(job))
+    assert aws["pool"].counter()["running"] == 0 and aws["pool"].members() == []
+    assert aws["table"].get(job["job_id"])["status"] == "RECEIVED"
+    assert aws["pool"].release(job["job_id"], ARN).value == "not_held"
 
 
 @pytest.mark.parametrize("document", ["{not json", {"verdict": "analysed"}])
