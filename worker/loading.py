@@ -2,8 +2,9 @@
 
 The job starts loading before it downloads the video (``worker.analysis.prepare``); otherwise loading
 starts with the streaming pass, while the decoder fills the queues. Each analysis thread waits only for
-its own analyzers' models: the shared thread (shots, faces, speech: ~0.1 s to load) starts while the OCR
-thread still imports RapidOCR (~1 s).
+its own analyzers' models, each analyzer's at its first item: the shared thread hands frames to shots
+(no model) at once, to faces and speech once theirs are loaded (~0.2-0.4 s), while the OCR thread still
+imports RapidOCR (~1 s).
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ from worker.analyzers.base import Analyzer
 
 
 class _GroupLoader(threading.Thread):
+    """Loads one analysis thread's analyzers in order; ``loaded`` counts those done."""
+
     def __init__(self, name: str, analyzers: list[Analyzer]) -> None:
         super().__init__(name=f"load-{name}", daemon=True)
         self.analyzers = analyzers
+        self.loaded = 0
+        self.progress = threading.Condition()
         self.error: BaseException | None = None
         self.seconds = 0.0
 
@@ -27,9 +32,14 @@ class _GroupLoader(threading.Thread):
         try:
             for analyzer in self.analyzers:
                 analyzer.load()
+                with self.progress:
+                    self.loaded += 1
+                    self.progress.notify_all()
         except BaseException as exc:  # re-raised by ModelLoader.wait, in the analysis thread
             self.error = exc
         self.seconds = time.perf_counter() - started
+        with self.progress:
+            self.progress.notify_all()
 
 
 class ModelLoader:
@@ -60,20 +70,24 @@ class ModelLoader:
             if loader.ident is not None:
                 loader.join()
 
-    def wait(self, thread: str, stop: threading.Event) -> bool:
-        """Until the models of ``thread``'s analyzers are loaded (True) or ``stop`` is set (False).
+    def wait(self, analyzer: Analyzer, stop: threading.Event) -> bool:
+        """Until ``analyzer``'s models are loaded (True) or ``stop`` is set (False). The analyzers of
+        an analysis thread load in order, so an analyzer without a model (shots) is ready at once
+        while the next ones (faces, speech) still load.
 
         Raises:
-            Whatever a ``load()`` of that group raised.
+            Whatever a ``load()`` of its group raised, up to and including its own.
         """
-        loader = self._loaders.get(thread)
-        if loader is None:
+        loader = self._loaders.get(analyzer.thread)
+        if loader is None or analyzer not in loader.analyzers:
             return True
+        position = loader.analyzers.index(analyzer)
         self.start()
-        while loader.is_alive():
-            loader.join(0.05)
-            if stop.is_set():
-                return False
+        with loader.progress:
+            while loader.loaded <= position and loader.error is None and not stop.is_set():
+                loader.progress.wait(0.05)
+        if loader.loaded > position:
+            return True
         if loader.error is not None:
             raise loader.error
-        return True
+        return False

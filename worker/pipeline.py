@@ -61,6 +61,7 @@ class _AnalysisThread(threading.Thread):
         self._every = [a for a in analyzers if a.every_frame]
         self._sampled = [a for a in analyzers if not a.every_frame]
         self._audio = [a for a in analyzers if a.audio]
+        self._begun: set[int] = set()  # id() of the analyzers whose start() was called
 
     def wants(self, item: Frame | AudioChunk) -> bool:
         if isinstance(item, Frame):
@@ -74,14 +75,8 @@ class _AnalysisThread(threading.Thread):
         self.items.put(item)
 
     def run(self) -> None:
-        try:  # the decoder is already filling the queue meanwhile
-            loaded = self.loader.wait(self.lane, self.stop)
-            for analyzer in self.analyzers if loaded else ():
-                begun = time.perf_counter()
-                analyzer.start(self.meta)
-                self.seconds[analyzer.name] += time.perf_counter() - begun
-        except BaseException as exc:
-            self.error = exc
+        # The decoder is already filling the queue meanwhile; each analyzer starts at its first item,
+        # once its model is loaded (the loader, in the background, loads this thread's in order).
         while (item := self.items.get()) is not _END:
             try:
                 if self.error is None and not self.stop.is_set():
@@ -91,6 +86,25 @@ class _AnalysisThread(threading.Thread):
             finally:
                 if _carries_rgb(item):
                     self.rgb_slots.release()
+        try:  # every analyzer is started before its finish(), also one that got no item
+            for analyzer in self.analyzers if self.error is None else ():
+                if not self._ready(analyzer):
+                    break
+        except BaseException as exc:
+            self.error = exc
+
+    def _ready(self, analyzer: Analyzer) -> bool:
+        """Whether ``analyzer`` can take items: its model is loaded (waits for it) and it was started.
+        False when a stop came first."""
+        if id(analyzer) in self._begun:
+            return True
+        if not self.loader.wait(analyzer, self.stop):
+            return False
+        begun = time.perf_counter()
+        analyzer.start(self.meta)
+        self.seconds[analyzer.name] += time.perf_counter() - begun
+        self._begun.add(id(analyzer))
+        return True
 
     def _dispatch(self, item: Frame | AudioChunk) -> None:
         if isinstance(item, Frame):
@@ -98,11 +112,15 @@ class _AnalysisThread(threading.Thread):
                 self.first_frame_at = time.perf_counter()
             targets = self._every + self._sampled if item.sampled else self._every
             for analyzer in targets:
+                if not self._ready(analyzer):
+                    return
                 started = time.perf_counter()
                 analyzer.on_frame(item)
                 self.seconds[analyzer.name] += time.perf_counter() - started
         else:
             for analyzer in self._audio:
+                if not self._ready(analyzer):
+                    return
                 started = time.perf_counter()
                 analyzer.on_audio(item)
                 self.seconds[analyzer.name] += time.perf_counter() - started
