@@ -11,7 +11,7 @@ from scale.params import Model
 from scale.results import Result
 from scale.service_sim import ServiceScenario, ServiceSim
 from scale.vidpipe_sim import VidpipeScenario, VidpipeSim
-from scale.workload import Day, make_day
+from scale.workload import Day, make_day, notification_delays
 
 MAIN_CAP = 1500  # maxConcurrentTasks for the day: about the Fargate launch rate (20/s) x the mean task time
 
@@ -87,6 +87,8 @@ def run(model: Model, config: asbuilt.AsBuilt, chosen: list[Scenario], seed: int
     global _DAY
     _DAY = make_day(model.workload, seed)
     work = [_Job(model, config, scenario, seed + 1) for scenario in chosen]
+    # Every design's first draws, made here once so that the forked workers inherit them (workload.py).
+    notification_delays(len(_DAY), model.timings.s3_notification_median, seed + 1)
     if jobs <= 1:
         return [_simulate(job) for job in work]
     # Longest first (vidpipe, then the scale-to-zero services), so the two processes end together (the

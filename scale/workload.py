@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from scale.params import Timings, Workload
 
@@ -49,11 +51,33 @@ def make_day(workload: Workload, seed: int) -> Day:
     return Day(times, lengths)
 
 
-def analysis_seconds(timings: Timings, length: float) -> float:
-    """Time the worker spends on one video of ``length`` seconds on a 2-vCPU Fargate task."""
+def analysis_seconds(timings: Timings, length: Any) -> Any:
+    """Time the worker spends on one video of ``length`` seconds on a 2-vCPU Fargate task (a float, or a
+    numpy array of lengths)."""
     return length * timings.worker_seconds_per_video_second * timings.fargate_slowdown
 
 
 def lognormal(rng: random.Random, median: float, sigma: float) -> float:
     """A lognormal draw given its median."""
     return median * math.exp(sigma * rng.gauss(0.0, 1.0))
+
+
+@functools.cache
+def notification_delays(uploads: int, median: float, seed: int) -> tuple[tuple[float, ...], Any]:
+    """Each upload's S3 notification delay (lognormal, sigma 0.5), and the generator's state after them.
+
+    Every design draws these first from its own ``random.Random(seed)``, with the same seed (common random
+    numbers), so the draws are the same for all of them: they are made once per process (and once in all
+    when the runner calls this before its fork pool), and each design's generator resumes from the state.
+    """
+    rng = random.Random(seed)
+    delays = tuple(lognormal(rng, median, 0.5) for _ in range(uploads))
+    return delays, rng.getstate()
+
+
+def design_draws(day: Day, median: float, seed: int) -> tuple[tuple[float, ...], random.Random]:
+    """A design's notification delays and its generator, as if it had drawn them itself."""
+    delays, state = notification_delays(len(day), median, seed)
+    rng = random.Random()
+    rng.setstate(state)
+    return delays, rng

@@ -24,7 +24,7 @@ from scale.results import Result
 from scale.scenarios import run, scenarios
 from scale.service_sim import ServiceScenario, ServiceSim
 from scale.vidpipe_sim import VidpipeScenario, VidpipeSim
-from scale.workload import make_day
+from scale.workload import Day, design_draws, lognormal, make_day
 
 HOUR = Workload(
     uploads=3000, day_seconds=3600.0, burst_count=1, burst_size=600, burst_starts_hours=(12.0,),
@@ -221,3 +221,16 @@ def test_two_processes_give_the_figures_of_one() -> None:
     assert [dataclasses.replace(r, wall_seconds=0) for r in two] == [
         dataclasses.replace(r, wall_seconds=0) for r in one
     ]
+
+
+def test_a_design_resumes_its_generator_where_its_own_draws_would_have_left_it() -> None:
+    """The notification delays are drawn once for every design; each must still see its own stream."""
+    own = random.Random(7)
+    drawn = [lognormal(own, 2.0, 0.5) for _ in range(5)]
+    day = Day(uploads=[float(i) for i in range(5)], lengths=[30.0] * 5)
+    delays, resumed = design_draws(day, 2.0, 7)
+    assert list(delays) == drawn
+    after = [own.gauss(0.0, 1.0) for _ in range(3)]
+    assert [resumed.gauss(0.0, 1.0) for _ in range(3)] == after
+    _, again = design_draws(day, 2.0, 7)  # a second design: its own generator, from the same state
+    assert [again.gauss(0.0, 1.0) for _ in range(3)] == after

@@ -14,7 +14,8 @@ Call :func:`apply` once (it is idempotent and thread-safe) before creating moto 
   and asynchronous invocations (retries, destinations);
 * :mod:`.dynamodb`: DynamoDB error names in the interpreter, and a gate that fails applied writes;
 * :mod:`.s3`: S3 event notifications;
-* :mod:`.mock_config`: Step Functions Local's mock config (``<arn>#TestCase``).
+* :mod:`.mock_config`: Step Functions Local's mock config (``<arn>#TestCase``);
+* :mod:`.server`: the server's request dispatcher (the backend of each request's host, found once).
 
 Each ``_patch_*`` function fixes one measured defect; its docstring names the defect, what AWS does and why
 the patch is correct. Public hooks for the local runtime are re-exported here:
@@ -45,6 +46,7 @@ from vidpipe.local.moto_patches import (
     redrive,
     redrive_record,
     s3,
+    server,
     stepfunctions,
 )
 from vidpipe.local.moto_patches.awslambda import (
@@ -102,6 +104,7 @@ _PATCHES: tuple[Callable[[], None], ...] = (
     *mock_config.PATCHES,
     *awslambda.PATCHES,
     *ecs.PATCHES,
+    *server.PATCHES,
 )
 
 
