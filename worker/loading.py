@@ -79,9 +79,10 @@ class ModelLoader:
             Whatever a ``load()`` of its group raised, up to and including its own.
         """
         loader = self._loaders.get(analyzer.thread)
-        if loader is None or analyzer not in loader.analyzers:
+        ours = [i for i, a in enumerate(loader.analyzers) if a is analyzer] if loader is not None else []
+        if loader is None or not ours:
             return True
-        position = loader.analyzers.index(analyzer)
+        position = ours[0]
         self.start()
         with loader.progress:
             while loader.loaded <= position and loader.error is None and not stop.is_set():
