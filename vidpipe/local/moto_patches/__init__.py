@@ -16,7 +16,8 @@ Call :func:`apply` once (it is idempotent and thread-safe) before creating moto 
 * :mod:`.s3`: S3 event notifications;
 * :mod:`.mock_config`: Step Functions Local's mock config (``<arn>#TestCase``);
 * :mod:`.server`: the server's request dispatcher (the backend of each request's host, found once);
-* :mod:`.service_clients`: the interpreter's boto3 clients (one per service, shared by every Task state).
+* :mod:`.service_clients`: the interpreter's boto3 clients (one per service, shared by every Task state);
+* :mod:`.parsing`: the interpreter's parse of a definition (once per definition, not per execution).
 
 Each ``_patch_*`` function fixes one measured defect; its docstring names the defect, what AWS does and why
 the patch is correct. Public hooks for the local runtime are re-exported here:
@@ -44,6 +45,7 @@ from vidpipe.local.moto_patches import (
     ecs_integration,
     lambda_async,
     mock_config,
+    parsing,
     redrive,
     redrive_record,
     s3,
@@ -109,6 +111,7 @@ _PATCHES: tuple[Callable[[], None], ...] = (
     *awslambda.PATCHES,
     *ecs.PATCHES,
     *server.PATCHES,
+    *parsing.PATCHES,
 )
 
 
