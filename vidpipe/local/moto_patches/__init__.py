@@ -15,7 +15,9 @@ Call :func:`apply` once (it is idempotent and thread-safe) before creating moto 
 * :mod:`.dynamodb`: DynamoDB error names in the interpreter, and a gate that fails applied writes;
 * :mod:`.s3`: S3 event notifications;
 * :mod:`.mock_config`: Step Functions Local's mock config (``<arn>#TestCase``);
-* :mod:`.server`: the server's request dispatcher (the backend of each request's host, found once).
+* :mod:`.server`: the server's request dispatcher (the backend of each request's host, found once);
+* :mod:`.service_clients`: the interpreter's boto3 clients (one per service, shared by every Task state);
+* :mod:`.parsing`: the interpreter's parse of a definition (once per definition, not per execution).
 
 Each ``_patch_*`` function fixes one measured defect; its docstring names the defect, what AWS does and why
 the patch is correct. Public hooks for the local runtime are re-exported here:
@@ -43,10 +45,12 @@ from vidpipe.local.moto_patches import (
     ecs_integration,
     lambda_async,
     mock_config,
+    parsing,
     redrive,
     redrive_record,
     s3,
     server,
+    service_clients,
     stepfunctions,
 )
 from vidpipe.local.moto_patches.awslambda import (
@@ -92,8 +96,10 @@ _APPLY_LOCK = threading.Lock()
 _applied = False
 
 # Order matters where two patches wrap the same method: the unnamed-execution fix (stepfunctions) is wrapped
-# by the mock config's StartExecution (mock_config).
+# by the mock config's StartExecution (mock_config); the shared service clients come before the patches that
+# bind ``boto_client_for`` (ecs_integration).
 _PATCHES: tuple[Callable[[], None], ...] = (
+    *service_clients.PATCHES,
     *stepfunctions.PATCHES,
     *callbacks.PATCHES,
     *redrive_record.PATCHES,
@@ -105,6 +111,7 @@ _PATCHES: tuple[Callable[[], None], ...] = (
     *awslambda.PATCHES,
     *ecs.PATCHES,
     *server.PATCHES,
+    *parsing.PATCHES,
 )
 
 

@@ -1,0 +1,56 @@
+"""Defect 29: moto's interpreter parsed the state machine's definition again for every execution."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+from vidpipe.local import moto_patches
+
+
+def _worker_of(definition: dict[str, Any]) -> Any:
+    """What ``_get_evaluation_entrypoint`` reads of an execution worker: its state machine's definition."""
+    details = SimpleNamespace(state_machine_details=SimpleNamespace(definition=json.dumps(definition)))
+    return SimpleNamespace(_evaluation_details=details)
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    moto_patches.apply()
+    made: list[str] = []
+    original = AmazonStateLanguageParser.parse
+
+    def counted(definition: str) -> Any:
+        made.append(definition)
+        return original(definition)
+
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counted))
+    return made
+
+
+def _definition(name: str) -> dict[str, Any]:
+    return {"StartAt": name, "States": {name: {"Type": "Pass", "Result": {"at": name}, "End": True}}}
+
+
+def test_unpatched_moto_parses_the_definition_for_every_execution(parses: list[str]) -> None:
+    unpatched = ExecutionWorker._get_evaluation_entrypoint.__wrapped__  # type: ignore[attr-defined]
+    unpatched(_worker_of(_definition("Once")))
+    unpatched(_worker_of(_definition("Once")))
+    assert len(parses) == 2
+
+
+def test_each_definition_is_parsed_once_and_every_execution_gets_its_own_program(parses: list[str]) -> None:
+    shared, other_name = f"Shared{uuid.uuid4().hex}", f"Other{uuid.uuid4().hex}"  # not parsed before
+    first = ExecutionWorker._get_evaluation_entrypoint(_worker_of(_definition(shared)))
+    second = ExecutionWorker._get_evaluation_entrypoint(_worker_of(_definition(shared)))
+    other = ExecutionWorker._get_evaluation_entrypoint(_worker_of(_definition(other_name)))
+    assert len(parses) == 2, "one parse per definition"
+    assert first is not second, "no execution shares the components of another"
+    assert first.start_at.start_at_name == second.start_at.start_at_name == shared
+    assert other.start_at.start_at_name == other_name
