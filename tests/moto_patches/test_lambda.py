@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from vidpipe.local import invocation_env, moto_patches
+from vidpipe.local import in_memory, invocation_env, moto_patches
 from vidpipe.local.invocation_env import process_environ
 from vidpipe.local.sfn_wait import wait_for_execution
 
@@ -107,6 +107,15 @@ def test_boto3_invoke_uses_handler_too() -> None:
     response = client.invoke(FunctionName="status", Payload="{}")
     assert response["FunctionError"] == "Unhandled"
     assert json.loads(response["Payload"].read())["errorType"] == "KeyError"
+
+
+def test_a_handler_runs_with_its_aws_calls_served_in_memory() -> None:
+    """Its clients reach the runtime's moto without a socket (vidpipe.local.in_memory); the caller's do not."""
+    create_function("status")
+    moto_patches.register_lambda_handler("status", lambda event, context: in_memory.calls_are_in_memory())
+    response = boto3.client("lambda", region_name=REGION).invoke(FunctionName="status", Payload="{}")
+    assert json.loads(response["Payload"].read()) is True
+    assert not in_memory.calls_are_in_memory()
 
 
 def test_unregistered_function_keeps_moto_behaviour() -> None:

@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from vidpipe.contract.names import DEFAULT_STACK_NAME, WORKER_CONTAINER_NAME
-from vidpipe.local import moto_patches
+from vidpipe.local import in_memory, moto_patches
 from vidpipe.local.aws import ACCOUNT_ID, REGION, client, client_environment
 from vidpipe.local.defaults import BOOT_ID_TAG, DEFAULT_LOG_DIR, DEFAULT_MAX_TASKS, STARTED_AT_TAG
 from vidpipe.local.fargate import DEFAULT_SPOT_RECLAIM_SECONDS, FargateAgent
@@ -132,8 +132,13 @@ class LocalRuntime:
         return dict(self.provisioned.outputs)
 
     def client(self, service: str) -> Any:
-        """A boto3 client of this runtime."""
+        """A boto3 client of this runtime (over HTTP, as users and containers reach it)."""
         return client(service, self.endpoint_url)
+
+    def _service_client(self, service: str) -> Any:
+        """A client for the runtime's stand-ins for AWS services, which live in moto's process: served in
+        memory (:mod:`.in_memory`)."""
+        return in_memory.route(self.client(service))
 
     def start(self) -> LocalRuntime:
         """Start everything; on any failure, stop what started and raise.
@@ -263,9 +268,9 @@ class LocalRuntime:
         moto_patches.set_iteration_start(self._iteration_start)
         self._functions = register_functions(self.provisioned.functions, env)
         self.agent = FargateAgent(
-            self.client("ecs"),
+            self._service_client("ecs"),
             env,
-            TaskLogWriter(self.client("logs"), self._log_dir),
+            TaskLogWriter(self._service_client("logs"), self._log_dir),
             self.max_tasks,
             self._worker_env,
             self._grace,
@@ -274,9 +279,9 @@ class LocalRuntime:
         )
         self.agent.start()
         self.watcher = StatusChangeWatcher(
-            self.client("stepfunctions"),
-            self.client("lambda"),
-            self.client("sqs"),
+            self._service_client("stepfunctions"),
+            self._service_client("lambda"),
+            self._service_client("sqs"),
             self.provisioned.state_machine_arns,
             [RuleSettings.from_properties(p) for p in self.provisioned.rules],
             REGION,
@@ -286,7 +291,7 @@ class LocalRuntime:
         self.watcher.start()
         for properties in self.provisioned.pipes:
             settings = PipeSettings.from_properties(properties, self._queue_url(str(properties["Source"])))
-            pipe = Pipe(settings, self.client("sqs"), self.client("stepfunctions"), REGION)
+            pipe = Pipe(settings, self._service_client("sqs"), self._service_client("stepfunctions"), REGION)
             pipe.start()
             self.pipes.append(pipe)
         self._start_schedules()
@@ -303,7 +308,7 @@ class LocalRuntime:
             if not settings.enabled:
                 continue
             invoker = ScheduledInvoker(
-                settings, self.client("lambda"), settings.period(self._reconcile_seconds)
+                settings, self._service_client("lambda"), settings.period(self._reconcile_seconds)
             )
             invoker.start()
             self.schedules.append(invoker)

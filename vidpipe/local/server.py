@@ -22,6 +22,8 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
+from vidpipe.local import in_memory
+
 log = logging.getLogger(__name__)
 
 # Real ASL execution. Lambda keeps moto's default (Docker) backend on purpose: its LambdaFunction.invoke is
@@ -80,13 +82,17 @@ class _BindingMotoServer(ThreadedMotoServer):
     ``OSError`` for the caller.
     """
 
+    def __init__(self, app: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.app = app
+
     def start(self) -> None:
         _check_free(self._ip_address, self._port)
         try:
             self._server = make_server(
                 self._ip_address,
                 self._port,
-                UnimplementedAsError(DomainDispatcherApplication(create_backend_app)),
+                self.app,
                 True,
                 request_handler=MotoRequestHandler,
             )
@@ -120,10 +126,13 @@ class MotoServer:
             OSError: when the port is taken.
         """
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per request otherwise
-        server = _BindingMotoServer(ip_address="127.0.0.1", port=self._requested_port, verbose=False)
+        app = UnimplementedAsError(DomainDispatcherApplication(create_backend_app))
+        server = _BindingMotoServer(app, ip_address="127.0.0.1", port=self._requested_port, verbose=False)
         server.start()  # raises OSError on a taken port, before anything needs stopping
         self._server = server
         self.port = server.get_host_and_port()[1]
+        in_memory.install()
+        in_memory.serve(self.port, app)  # the runtime's own AWS side calls the same app without a socket
         self._previous_moto_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(self.port)
         # moto's backends are process-global: a runtime started after another one in the same process
@@ -147,6 +156,7 @@ class MotoServer:
         """Stop serving and restore MOTO_PORT (idempotent)."""
         if self._server is None:
             return
+        in_memory.stop_serving(self.port)
         self._server.stop()
         self._server = None
         if self._previous_moto_port is None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from vidpipe.local.in_memory import calls_in_memory
 from vidpipe.local.invocation_env import install, invocation
 from vidpipe.local.lambda_logs import captured_logs, invocation_lines, stream_name, write_invocation_log
 from vidpipe.local.moto_patches import lambda_async
@@ -145,7 +146,7 @@ def invoke_registered_handler(fn: Any, registration: LambdaRegistration, body: A
     error: Exception | None = None
     with captured_logs(context.aws_request_id) as captured:  # the function's log, as Lambda keeps it
         try:
-            with invocation(variables):
+            with invocation(variables), calls_in_memory():  # its AWS calls need no socket (in_memory)
                 result = registration.handler(event, context)
             payload = json.dumps(result).encode("utf-8")
         except Exception as exc:

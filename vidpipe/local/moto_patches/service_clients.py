@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from vidpipe.local import in_memory
+
 #: Every moto module that imports ``boto_client_for`` by name (the test checks this list against moto's source).
 IMPORTERS = tuple(
     f"moto.stepfunctions.parser.asl.component.state.exec.{name}"
@@ -85,7 +87,7 @@ def _patch_shared_service_clients() -> None:
                     aws_secret_access_key="sk",
                     config=config,
                 )
-                clients[key] = client
+                clients[key] = client if intercepted else in_memory.route(client)
             return client
 
     boto_client.boto_client_for = boto_client_for
