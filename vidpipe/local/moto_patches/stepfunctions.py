@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -37,8 +38,18 @@ def _service_model(service_name: str) -> Any:
     return botocore.session.get_session().get_service_model(service_name)
 
 
-@functools.lru_cache(maxsize=512)
+_MODEL_LOCK = threading.Lock()
+
+
 def _operation_model(service_name: str, snake_action: str) -> Any | None:
+    """The botocore operation model of a service integration's action (cached). Under a lock: in a burst,
+    every execution's first Task state asks at once, and each thread would load the service model itself."""
+    with _MODEL_LOCK:
+        return _find_operation_model(service_name, snake_action)
+
+
+@functools.lru_cache(maxsize=512)
+def _find_operation_model(service_name: str, snake_action: str) -> Any | None:
     from botocore import xform_name
 
     model = _service_model(service_name)
