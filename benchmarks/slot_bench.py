@@ -92,7 +92,10 @@ def run_of(sfn: Any, execution_arn: str) -> Run:
     handed_at = next(
         (_seconds(datetime.fromisoformat(g["granted_at"])) for g in grants if g["via"] == "handoff"), None
     )
-    started = _seconds(events[0]["timestamp"])  # ExecutionStarted
+    # The execution's start date, which $$.Execution.StartTime (the waiting list's order) is. Not the
+    # ExecutionStarted event's time: moto stamps that when the interpreter's thread begins, which in a burst
+    # is up to seconds later and in another order.
+    started = _seconds(sfn.describe_execution(executionArn=execution_arn)["startDate"])
     return Run(len(entered), max(acquisitions, 1), started, times["AcquireSlot:in"], times["AcquireSlot:out"],
                times["Record:in"], handed_at)  # fmt: skip
 
