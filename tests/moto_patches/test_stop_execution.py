@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 import boto3
+import pytest
 
 from vidpipe.local import moto_patches
 from vidpipe.local.moto_patches import EcsTaskLaunch
@@ -60,6 +61,34 @@ def test_stopping_an_execution_ends_its_callback_wait(sfn: Any) -> None:
     types = [e["type"] for e in sfn.get_execution_history(executionArn=execution_arn)["events"]]
     assert types[-1] == "ExecutionAborted"
     assert "TaskSucceeded" not in types
+
+
+def test_a_waiting_task_sleeps_until_its_token_or_its_execution_ends(
+    sfn: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wait is woken by the stop, not found by looking 4 times a second (1,200 wake-ups a second with
+    300 waiters): one sleep, with a slice of a minute."""
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+
+    sleeps: list[float | None] = []
+    asleep = threading.Event()
+    original = CallbackEndpoint.wait
+
+    def wait(self: Any, timeout: float | None = None) -> Any:
+        sleeps.append(timeout)
+        asleep.set()
+        return original(self, timeout)
+
+    monkeypatch.setattr(CallbackEndpoint, "wait", wait)
+    create_function("park")
+    parked = threading.Event()
+    moto_patches.register_lambda_handler("park", lambda event, context: parked.set())
+    arn = create_sm(sfn, parked_definition("park"))
+    execution_arn = sfn.start_execution(stateMachineArn=arn, name="asleep", input="{}")["executionArn"]
+    assert parked.wait(10) and asleep.wait(10), "the callback task never waited"
+    sfn.stop_execution(executionArn=execution_arn, cause="operator")
+    assert wait_for_execution(sfn, execution_arn, timeout=5)["status"] == "ABORTED"
+    assert len(sleeps) == 1 and sleeps[0] is not None and sleeps[0] >= 59, sleeps
 
 
 def test_a_handler_can_send_its_own_task_success(sfn: Any) -> None:

@@ -7,6 +7,8 @@ dies) and 23 (a ``.waitForTaskToken`` wait outlives its stopped execution). Appl
 
 from __future__ import annotations
 
+import functools
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -97,7 +99,20 @@ def _patch_stopped_execution_stays_aborted() -> None:
 # (23) a callback wait ends with its execution
 # ---------------------------------------------------------------------------------------------------------
 
-WAIT_SLICE_SECONDS = 0.25  # how often a waiting callback task looks at its execution
+WAIT_SLICE_SECONDS = 60.0
+"""Longest a waiting callback task sleeps before it looks at its execution again. Its execution's end wakes it
+at once (the wake-up is an event that stays set, so an end between the look and the sleep is not missed);
+the slice bounds the wait should moto end an environment by some way other than the four it has today."""
+
+_WAITERS: dict[int, set[Any]] = {}  # id(environment) -> callback endpoints waiting in it
+_WAITERS_LOCK = threading.Lock()
+
+
+def _wake_waiters(env: Any) -> None:
+    with _WAITERS_LOCK:
+        endpoints = list(_WAITERS.get(id(env), ()))
+    for endpoint in endpoints:
+        endpoint._notify_event.set()  # the wait then finds its execution no longer running
 
 
 def _patch_callback_wait_ends_with_the_execution() -> None:
@@ -105,10 +120,13 @@ def _patch_callback_wait_ends_with_the_execution() -> None:
     RUNNING until the token arrives or the task's TimeoutSeconds (default 99999999 s) passes.
 
     moto's wait blocks on the token's event alone, and the state's thread waits for that wait; nothing tells it
-    that the execution stopped. On AWS StopExecution aborts the execution at once. Patch: wait in slices and
-    give up when the task's environment is no longer running (the task is abandoned: its late SendTaskSuccess
-    is refused, as on AWS, because only running executions accept tokens). An abandoned task (callback or
-    ``.sync``) records no TaskSucceeded event: moto recorded one, with ``null`` output, in aborted histories.
+    that the execution stopped. On AWS StopExecution aborts the execution at once. Patch: the end of the
+    task's environment (stopped, failed, timed out, ended; moto passes each to every frame of the execution)
+    wakes the wait, which then gives up (the task is abandoned: its late SendTaskSuccess is refused, as on
+    AWS, because only running executions accept tokens). The wait sleeps until then, not in slices: 300
+    waiters that each looked 4 times a second were 1,200 thread wake-ups a second, all competing for the
+    interpreter lock with the hand-offs they wait for. An abandoned task (callback or ``.sync``) records no
+    TaskSucceeded event: moto recorded one, with ``null`` output, in aborted histories.
     """
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
         StateTaskService,
@@ -120,6 +138,7 @@ def _patch_callback_wait_ends_with_the_execution() -> None:
         CallbackOutcomeSuccess,
         CallbackOutcomeTimedOut,
     )
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
 
     original_wait = StateTaskServiceCallback._eval_wait_for_task_token
 
@@ -129,18 +148,42 @@ def _patch_callback_wait_ends_with_the_execution() -> None:
         if heartbeat_endpoint is not None or not isinstance(timeout_seconds, int | float):
             return original_wait(self, env, timeout_seconds, callback_endpoint, heartbeat_endpoint)
         deadline = time.monotonic() + timeout_seconds
-        while True:
-            outcome = callback_endpoint.wait(
-                timeout=min(WAIT_SLICE_SECONDS, max(0.0, deadline - time.monotonic()))
-            )
-            if outcome is not None:
-                return outcome
-            if not env.is_running():
-                return CallbackOutcomeSuccess(callback_id=callback_endpoint.callback_id, output="null")
-            if callback_endpoint._notify_event.is_set():  # interrupted (the .sync job ended): as moto did
-                return CallbackOutcomeTimedOut(callback_id=callback_endpoint.callback_id)
-            if time.monotonic() >= deadline:
-                return CallbackOutcomeTimedOut(callback_id=callback_endpoint.callback_id)
+        with _WAITERS_LOCK:
+            _WAITERS.setdefault(id(env), set()).add(callback_endpoint)
+        try:
+            while True:
+                if not env.is_running():
+                    return CallbackOutcomeSuccess(callback_id=callback_endpoint.callback_id, output="null")
+                outcome = callback_endpoint.wait(
+                    timeout=min(WAIT_SLICE_SECONDS, max(0.0, deadline - time.monotonic()))
+                )
+                if outcome is not None:
+                    return outcome
+                if not env.is_running():
+                    return CallbackOutcomeSuccess(callback_id=callback_endpoint.callback_id, output="null")
+                if callback_endpoint._notify_event.is_set():  # interrupted (the .sync job ended): as moto did
+                    return CallbackOutcomeTimedOut(callback_id=callback_endpoint.callback_id)
+                if time.monotonic() >= deadline:
+                    return CallbackOutcomeTimedOut(callback_id=callback_endpoint.callback_id)
+        finally:
+            with _WAITERS_LOCK:
+                waiting = _WAITERS.get(id(env), set())
+                waiting.discard(callback_endpoint)
+                if not waiting:
+                    _WAITERS.pop(id(env), None)
+
+    def ending(name: str) -> Callable[..., None]:
+        original = getattr(Environment, name)
+
+        @functools.wraps(original)
+        def end(self: Any, *args: Any, **kwargs: Any) -> None:
+            original(self, *args, **kwargs)
+            _wake_waiters(self)
+
+        return end
+
+    for name in ("set_stop", "set_error", "set_timed_out", "set_ended"):
+        setattr(Environment, name, ending(name))
 
     original_after = StateTaskService._after_eval_execution
 
