@@ -136,6 +136,27 @@ def test_a_dropped_status_event_never_reaches_the_rule(pipeline: Pipeline, tiny_
     assert pipeline.runtime.faults.fired("drop-status-event") == 1
 
 
+def test_an_execution_end_is_delivered_as_it_happens_not_at_a_poll(
+    pipeline: Pipeline, tiny_clip: Path
+) -> None:
+    """The watcher is told by moto's execution-end hook; its full listing is only a safety net."""
+    watcher = pipeline.runtime.watcher
+    assert watcher is not None
+    polls: list[int] = []
+    full_poll = watcher.poll_once
+    watcher.poll_once = lambda: polls.append(1)  # type: ignore[method-assign]
+    try:
+        record = _abort_hanging(pipeline, tiny_clip, "faults/pushed.mp4")
+        delivered = wait_until(
+            lambda: [e for e in watcher.delivered if e["detail"]["executionArn"] == record["execution_arn"]],
+            30,
+            "the delivered event",
+        )
+    finally:
+        watcher.poll_once = full_poll  # type: ignore[method-assign]
+    assert delivered[0]["detail"]["status"] == "ABORTED"
+
+
 def test_the_rule_invokes_its_lambda_asynchronously_with_retries_and_destination(
     pipeline: Pipeline, tiny_clip: Path
 ) -> None:

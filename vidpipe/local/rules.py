@@ -1,9 +1,9 @@
 """The execution status-change rule: "Step Functions Execution Status Change" events to the rule's targets.
 
-moto emits no EventBridge events for executions, so a watcher thread polls the state machines' executions
-(list_executions, every ``interval`` seconds until the runtime stops) and, for each execution that reached a
-terminal status since the last look (a redriven execution ends again: its redrive count tells the two ends
-apart), builds the event EventBridge would deliver (source ``aws.states``, detail with executionArn,
+moto emits no EventBridge events for executions, so a watcher thread learns of each execution that reached a
+terminal status from a moto hook as it ends (:mod:`vidpipe.local.moto_patches.execution_end`), and as a
+safety net lists the state machines' executions every ``full_poll`` seconds (a redriven execution ends again:
+its redrive count tells the two ends apart). For each, it builds the event EventBridge would deliver (source ``aws.states``, detail with executionArn,
 stateMachineArn, name, status, startDate, stopDate, input, output, error, cause, redriveCount...), matches it
 against the template's rule pattern (:mod:`.patterns`) and delivers it to the rule's Lambda targets as
 EventBridge does: an asynchronous Invoke (``InvocationType=Event``). Lambda then owns the event: a function
@@ -11,7 +11,8 @@ error is retried by Lambda (twice, or the function's EventInvokeConfig ``Maximum
 the function's on-failure destination or is dropped (:mod:`vidpipe.local.moto_patches.lambda_async`).
 
 The rule's ``RetryPolicy`` and ``DeadLetterConfig`` cover delivery only (an Invoke that fails: a missing
-function, throttling): delivery is retried at later polls up to ``MaximumRetryAttempts``, then the event goes
+function, throttling): delivery is retried at later polls (every ``interval`` seconds while one is pending) up
+to ``MaximumRetryAttempts``, then the event goes
 to the target's dead-letter queue, if any. The ``drop-status-event`` fault (:mod:`.faults`) drops events,
 as EventBridge's best-effort delivery of these events may.
 """
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -28,6 +31,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from vidpipe.local import moto_patches
 from vidpipe.local.background import BackgroundLoop
 from vidpipe.local.faults import FaultName, FaultSet
 from vidpipe.local.patterns import EventPattern, compile_pattern
@@ -108,7 +112,7 @@ def status_change_event(execution: Mapping[str, Any], region: str, account_id: s
 
 
 class StatusChangeWatcher(BackgroundLoop):
-    """Polls executions and delivers status-change events of terminal executions to matching rules."""
+    """Delivers status-change events of ended executions to matching rules (see the module doc)."""
 
     def __init__(
         self,
@@ -121,6 +125,7 @@ class StatusChangeWatcher(BackgroundLoop):
         account_id: str,
         faults: FaultSet | None = None,
         interval: float = 0.25,
+        full_poll: float = 2.0,
     ) -> None:
         self._sfn = sfn
         self._lambda = lambda_client
@@ -131,6 +136,10 @@ class StatusChangeWatcher(BackgroundLoop):
         self._account = account_id
         self._faults = faults or FaultSet()
         self._interval = interval
+        self._full_poll = full_poll
+        self._wake = threading.Event()
+        self._ended_lock = threading.Lock()
+        self._ended: list[str] = []  # told by the hook, not yet delivered
         self._seen: set[tuple[str, int]] = set()  # (execution ARN, redrive count) delivered or given up
         self._delivery_failures: dict[tuple[str, int, str], int] = {}
         super().__init__("status-change-rule")
@@ -138,12 +147,46 @@ class StatusChangeWatcher(BackgroundLoop):
         self.dropped: list[dict[str, Any]] = []
         self.dead_lettered: list[dict[str, Any]] = []
 
+    def start(self) -> None:
+        moto_patches.set_execution_end_listener(self._execution_ended)
+        super().start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        moto_patches.set_execution_end_listener(None)
+        self._stop.set()
+        self._wake.set()
+        super().stop(timeout)
+
+    def _execution_ended(self, execution_arn: str) -> None:
+        """The hook's listener, in the ending execution's thread: queue it for the watcher's thread."""
+        state_machine = execution_arn.replace(":execution:", ":stateMachine:").rsplit(":", 1)[0]
+        if state_machine in self._state_machines:
+            with self._ended_lock:
+                self._ended.append(execution_arn)
+            self._wake.set()
+
     def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
+        next_full = time.monotonic()
+        while not self._stop.is_set():
+            retrying = any(count > 0 for count in self._delivery_failures.values())
+            wait = self._interval if retrying else max(0.0, next_full - time.monotonic())
+            self._wake.wait(wait)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
-                self.poll_once()
+                self._deliver_ended()
+                if retrying or time.monotonic() >= next_full:
+                    self.poll_once()
+                    next_full = time.monotonic() + self._full_poll
             except Exception:  # keep watching; the executions are looked at again at the next poll
                 log.exception("status-change watcher: poll failed")
+
+    def _deliver_ended(self) -> None:
+        with self._ended_lock:
+            ended, self._ended = self._ended, []
+        for execution_arn in ended:
+            self._deliver(execution_arn)
 
     def poll_once(self) -> None:
         """One look at every state machine's executions (also callable from tests)."""
@@ -158,6 +201,8 @@ class StatusChangeWatcher(BackgroundLoop):
     def _deliver(self, execution_arn: str) -> None:
         execution = self._sfn.describe_execution(executionArn=execution_arn)
         key = (execution_arn, int(execution.get("redriveCount", 0)))
+        if key in self._seen:  # told by the hook and found by a full poll too
+            return
         if execution["status"] not in TERMINAL:  # redriven since it was listed
             return
         event = status_change_event(execution, self._region, self._account)

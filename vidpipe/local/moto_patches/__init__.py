@@ -17,7 +17,8 @@ Call :func:`apply` once (it is idempotent and thread-safe) before creating moto 
 * :mod:`.mock_config`: Step Functions Local's mock config (``<arn>#TestCase``);
 * :mod:`.server`: the server's request dispatcher (the backend of each request's host, found once);
 * :mod:`.service_clients`: the interpreter's boto3 clients (one per service, shared by every Task state);
-* :mod:`.parsing`: the interpreter's parse of a definition (once per definition, not per execution).
+* :mod:`.parsing`: the interpreter's parse of a definition (once per definition, not per execution);
+* :mod:`.execution_end`: a hook told when an execution ends (the status-change rule's events).
 
 Each ``_patch_*`` function fixes one measured defect; its docstring names the defect, what AWS does and why
 the patch is correct. Public hooks for the local runtime are re-exported here:
@@ -28,6 +29,7 @@ the patch is correct. Public hooks for the local runtime are re-exported here:
   keeps those tasks RUNNING; :func:`stop_ecs_task` reports the container's exit code and the stop code;
   :func:`set_run_task_gate` lets RunTask answer with failures or errors (fault injection).
 * Redrive: :func:`set_iteration_start` chooses where redriven Map iterations start again.
+* Executions: :func:`set_execution_end_listener` is told of every execution that ends.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from vidpipe.local.moto_patches import (
     dynamodb,
     ecs,
     ecs_integration,
+    execution_end,
     lambda_async,
     mock_config,
     parsing,
@@ -87,6 +90,7 @@ from vidpipe.local.moto_patches.ecs_integration import (
     ecs_error_name,
     ecs_task_failed,
 )
+from vidpipe.local.moto_patches.execution_end import ExecutionEndListener, set_execution_end_listener
 from vidpipe.local.moto_patches.redrive_record import IterationStart, iteration_start, set_iteration_start
 from vidpipe.local.moto_patches.stepfunctions import aws_timestamp
 
@@ -112,6 +116,7 @@ _PATCHES: tuple[Callable[[], None], ...] = (
     *ecs.PATCHES,
     *server.PATCHES,
     *parsing.PATCHES,
+    *execution_end.PATCHES,
 )
 
 
@@ -153,6 +158,7 @@ __all__ = [
     "FAILING_STOP_CODES",
     "EcsTaskLaunch",
     "EcsTaskListener",
+    "ExecutionEndListener",
     "IterationStart",
     "LambdaHandler",
     "LambdaRegistration",
@@ -178,6 +184,7 @@ __all__ = [
     "mark_ecs_task_running",
     "register_lambda_handler",
     "set_ecs_task_listener",
+    "set_execution_end_listener",
     "set_iteration_start",
     "set_run_task_gate",
     "set_write_gate",
