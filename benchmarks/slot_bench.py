@@ -20,12 +20,14 @@ history it prints:
   by AcquireSlot's entry and, as the waiting list orders its waiters, by the execution's start;
 * the cap's peak: most slots held at once (from the histories) and most ECS tasks RUNNING (the agent).
 
-Usage: ``python benchmarks/slot_bench.py [--uploads 300] [--cap 2]``.
+Usage: ``python benchmarks/slot_bench.py [--uploads 300] [--cap 2] [--dump runs.json]`` (``--dump``: every
+execution's timeline, for a closer look at a figure).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import heapq
 import json
 import os
@@ -214,6 +216,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--uploads", type=int, default=300)
     parser.add_argument("--cap", type=int, default=2)
+    parser.add_argument("--dump", type=Path, help="write every execution's timeline (JSON) here")
     args = parser.parse_args()
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     with tempfile.TemporaryDirectory() as tmp:
@@ -241,6 +244,9 @@ def main() -> None:
         assert rt.agent is not None
         peak_tasks = rt.agent.peak_active_tasks
 
+    if args.dump:
+        timelines = [{"execution_arn": r["execution_arn"], **dataclasses.asdict(run)} for r, run in zip(records, runs, strict=True)]  # fmt: skip
+        args.dump.write_text(json.dumps(timelines, indent=1))
     transitions = [r.transitions for r in runs]
     holds = [r.released - r.granted for r in runs]
     ideal = args.uploads * statistics.mean(holds) / args.cap
