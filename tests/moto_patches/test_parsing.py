@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import threading
 import uuid
 from types import SimpleNamespace
 from typing import Any
@@ -54,3 +56,23 @@ def test_each_definition_is_parsed_once_and_every_execution_gets_its_own_program
     assert first is not second, "no execution shares the components of another"
     assert first.start_at.start_at_name == second.start_at.start_at_name == shared
     assert other.start_at.start_at_name == other_name
+
+
+def test_executions_that_start_together_parse_a_new_definition_once(parses: list[str]) -> None:
+    """A definition long enough that its parse outlasts a thread switch (the interpreter's 5 ms)."""
+    names = [f"Burst{uuid.uuid4().hex}{i}" for i in range(150)]
+    states = {name: {"Type": "Pass", "Next": following} for name, following in itertools.pairwise(names)}
+    states[names[-1]] = {"Type": "Pass", "End": True}
+    definition = {"StartAt": names[0], "States": states}
+    start = threading.Barrier(8)
+
+    def execution() -> None:
+        start.wait()
+        ExecutionWorker._get_evaluation_entrypoint(_worker_of(definition))
+
+    threads = [threading.Thread(target=execution) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(parses) == 1

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
+from typing import Any
 
 import moto
 import pytest
@@ -49,3 +51,39 @@ def test_every_moto_module_that_imports_boto_client_for_uses_the_shared_one() ->
 
     for name in importers:
         assert importlib.import_module(name).boto_client_for is boto_client.boto_client_for, name
+
+
+def test_a_burst_of_first_service_calls_loads_the_operation_model_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The integrations' request names are normalised with botocore's model (defect 1): executions that make
+    their first service call together load it once, not once per thread."""
+    import botocore.session
+
+    from vidpipe.local.moto_patches import stepfunctions as sfn_patch
+
+    moto_patches.apply()
+    loads: list[int] = []
+    original = botocore.session.get_session
+
+    def counted() -> Any:
+        loads.append(1)
+        return original()
+
+    monkeypatch.setattr(botocore.session, "get_session", counted)
+    sfn_patch._service_model.cache_clear()
+    sfn_patch._find_operation_model.cache_clear()
+    start = threading.Barrier(8)
+    found: list[Any] = []
+
+    def first_call() -> None:
+        start.wait()
+        found.append(sfn_patch._operation_model("lambda", "invoke"))
+
+    threads = [threading.Thread(target=first_call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(loads) == 1
+    assert len(found) == 8 and all(model.name == "Invoke" for model in found)
