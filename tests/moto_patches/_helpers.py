@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -150,3 +151,20 @@ def parked_definition(function: str) -> dict[str, Any]:
             }
         },
     }
+
+
+def all_at_once(call: Callable[[], Any], threads: int = 8) -> list[Any]:
+    """Run ``call`` in ``threads`` threads released together (a burst of executions); their results."""
+    start = threading.Barrier(threads)
+    results: list[Any] = []
+
+    def one() -> None:
+        start.wait()
+        results.append(call())
+
+    started = [threading.Thread(target=one) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join(30)
+    return results

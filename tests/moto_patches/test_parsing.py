@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import uuid
 from types import SimpleNamespace
 from typing import Any
@@ -14,6 +13,8 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from vidpipe.local import moto_patches
+
+from ._helpers import all_at_once
 
 
 def _worker_of(definition: dict[str, Any]) -> Any:
@@ -64,15 +65,5 @@ def test_executions_that_start_together_parse_a_new_definition_once(parses: list
     states = {name: {"Type": "Pass", "Next": following} for name, following in itertools.pairwise(names)}
     states[names[-1]] = {"Type": "Pass", "End": True}
     definition = {"StartAt": names[0], "States": states}
-    start = threading.Barrier(8)
-
-    def execution() -> None:
-        start.wait()
-        ExecutionWorker._get_evaluation_entrypoint(_worker_of(definition))
-
-    threads = [threading.Thread(target=execution) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    all_at_once(lambda: ExecutionWorker._get_evaluation_entrypoint(_worker_of(definition)))
     assert len(parses) == 1

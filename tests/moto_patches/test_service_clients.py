@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,8 @@ from moto.stepfunctions.parser.asl.utils import boto_client
 
 from vidpipe.local import moto_patches
 from vidpipe.local.moto_patches import service_clients
+
+from ._helpers import all_at_once
 
 
 @pytest.fixture(autouse=True)
@@ -73,17 +74,6 @@ def test_a_burst_of_first_service_calls_loads_the_operation_model_once(
     monkeypatch.setattr(botocore.session, "get_session", counted)
     sfn_patch._service_model.cache_clear()
     sfn_patch._find_operation_model.cache_clear()
-    start = threading.Barrier(8)
-    found: list[Any] = []
-
-    def first_call() -> None:
-        start.wait()
-        found.append(sfn_patch._operation_model("lambda", "invoke"))
-
-    threads = [threading.Thread(target=first_call) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    found = all_at_once(lambda: sfn_patch._operation_model("lambda", "invoke"))
     assert len(loads) == 1
     assert len(found) == 8 and all(model.name == "Invoke" for model in found)
