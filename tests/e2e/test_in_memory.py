@@ -41,8 +41,8 @@ def alias(server: MotoServer) -> Iterator[str]:
     """An endpoint where nothing listens, served in memory by the server's application: a call that
     succeeds there did not use a socket."""
     port = _unused_port()
-    with in_memory._LOCK:
-        app = in_memory._APPS[server.port]
+    app = in_memory.served_app(server.port)
+    assert app is not None
     in_memory.serve(port, app)
     try:
         yield f"http://127.0.0.1:{port}"

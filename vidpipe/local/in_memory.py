@@ -36,7 +36,11 @@ import boto3
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
 from moto.core.botocore_stubber import MockRawResponse
-from moto.core.request import environ_key_for_header, should_preserve_original_header_name
+from moto.core.request import (
+    PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+    environ_key_for_header,
+    should_preserve_original_header_name,
+)
 from werkzeug.exceptions import InternalServerError
 from werkzeug.test import run_wsgi_app
 
@@ -46,8 +50,6 @@ WsgiApp = Callable[..., Any]
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 """Host names of this machine that the runtime's clients use (its endpoint; moto's interpreter: localhost)."""
-
-PRESERVED_HEADER_NAMES = "moto.preserved_header_names"  # moto's environ key (moto.core.request)
 
 _APPS: dict[int, WsgiApp] = {}  # port -> the WSGI application the server on that port runs
 _LOCK = threading.Lock()
@@ -66,12 +68,17 @@ def stop_serving(port: int) -> None:
         _APPS.pop(port, None)
 
 
+def served_app(port: int) -> WsgiApp | None:
+    """The application that answers routed calls to ``port`` (None: they go over HTTP)."""
+    with _LOCK:
+        return _APPS.get(port)
+
+
 def _app_for(url: str) -> WsgiApp | None:
     parts = urlsplit(url)
     if parts.hostname not in LOCAL_HOSTS or parts.port is None:
         return None
-    with _LOCK:
-        return _APPS.get(parts.port)
+    return served_app(parts.port)
 
 
 def _wsgi_string(text: str) -> str:
@@ -135,7 +142,7 @@ def _environ(request: AWSPreparedRequest, body: bytes) -> dict[str, Any]:
                 environ[key] = value
             continue
         environ[key] = f"{environ[key]},{value}" if key in environ and key != "CONTENT_TYPE" else value
-    environ[PRESERVED_HEADER_NAMES] = preserved
+    environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = preserved
     return environ
 
 

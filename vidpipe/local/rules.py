@@ -3,8 +3,8 @@
 moto emits no EventBridge events for executions, so a watcher thread learns of each execution that reached a
 terminal status from a moto hook as it ends (:mod:`vidpipe.local.moto_patches.execution_end`), and as a
 safety net lists the state machines' executions every ``full_poll`` seconds (a redriven execution ends again:
-its redrive count tells the two ends apart). For each, it builds the event EventBridge would deliver (source ``aws.states``, detail with executionArn,
-stateMachineArn, name, status, startDate, stopDate, input, output, error, cause, redriveCount...), matches it
+its redrive count tells the two ends apart). For each, it builds the event EventBridge would deliver
+(source ``aws.states``, detail with executionArn, stateMachineArn, name, status, startDate, stopDate, input, output, error, cause, redriveCount...), matches it
 against the template's rule pattern (:mod:`.patterns`) and delivers it to the rule's Lambda targets as
 EventBridge does: an asynchronous Invoke (``InvocationType=Event``). Lambda then owns the event: a function
 error is retried by Lambda (twice, or the function's EventInvokeConfig ``MaximumRetryAttempts``) and ends at
