@@ -13,14 +13,21 @@ from vidpipe.local.sfn_wait import wait_for_execution
 
 from ._helpers import create_function, create_sm, parked_definition
 
+told_twice = threading.Event()
+
 
 @pytest.fixture
 def ended(sfn: Any) -> Iterator[list[tuple[str, str]]]:
     """(execution ARN, its status when the listener is told) for every execution that ends."""
+    told_twice.clear()
     told: list[tuple[str, str]] = []
-    moto_patches.set_execution_end_listener(
-        lambda arn: told.append((arn, sfn.describe_execution(executionArn=arn)["status"]))
-    )
+
+    def listener(arn: str) -> None:
+        told.append((arn, sfn.describe_execution(executionArn=arn)["status"]))
+        if len(told) >= 2:
+            told_twice.set()
+
+    moto_patches.set_execution_end_listener(listener)
     yield told
     moto_patches.set_execution_end_listener(None)
 
@@ -41,6 +48,8 @@ def test_each_ending_execution_is_told_once_with_its_final_status(
     sfn.stop_execution(executionArn=aborted, cause="operator")
     assert wait_for_execution(sfn, aborted)["status"] == "ABORTED"
 
+    # A stop makes the execution ABORTED at once; its thread ends (and tells the listener) just after.
+    assert told_twice.wait(10), ended
     assert ended == [(succeeded, "SUCCEEDED"), (aborted, "ABORTED")]
 
 
